@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from scaleboard.ops import views as ops_views
+
+urlpatterns = [
+    path("", include("scaleboard.board.urls")),
+    path("", include("scaleboard.accounts.urls")),
+    path("api/", include("scaleboard.api.urls")),
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("metrics", ops_views.metrics, name="metrics"),
+    path("admin/", admin.site.urls),
+]
+
+# Database outages become 503 pages instead of 500s (see scaleboard.ops.views.server_error).
+handler500 = "scaleboard.ops.views.server_error"

@@ -1,0 +1,69 @@
+"""The one gunicorn configuration. Every target runs `gunicorn -c app/gunicorn.conf.py config.wsgi`.
+
+All knobs come from the env contract (config/env.py); see .env.example for their meaning.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+# gunicorn loads this file by path; make the Django project importable wherever gunicorn was started.
+_APP_DIR = str(Path(__file__).resolve().parent)
+if _APP_DIR not in sys.path:
+    sys.path.insert(0, _APP_DIR)
+chdir = _APP_DIR
+
+from config.env import value  # noqa: E402 - needs the sys.path line above
+
+wsgi_app = "config.wsgi:application"
+
+
+def _bind() -> str:
+    configured = value("GUNICORN_BIND")
+    if configured:
+        return str(configured)
+    port = value("PORT")
+    return f"0.0.0.0:{port}" if port else "127.0.0.1:8000"
+
+
+bind = [_bind()]
+workers = value("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1
+threads = value("GUNICORN_THREADS")
+worker_class = "gthread" if threads > 1 else value("GUNICORN_WORKER_CLASS")
+timeout = value("GUNICORN_TIMEOUT")
+graceful_timeout = value("GUNICORN_GRACEFUL_TIMEOUT")
+keepalive = value("GUNICORN_KEEPALIVE")
+max_requests = value("GUNICORN_MAX_REQUESTS")
+max_requests_jitter = value("GUNICORN_MAX_REQUESTS_JITTER")
+forwarded_allow_ips = value("FORWARDED_ALLOW_IPS")
+# Worker heartbeat files in memory, not on a possibly slow or read-only disk.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - tmpfs by design
+accesslog = "-" if value("GUNICORN_ACCESS_LOG") else None
+errorlog = "-"
+# %(M)s is the request time in milliseconds; %({x-request-id}o)s ties the line to the app's logs.
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s ua="%(a)s"'
+proc_name = "scaleboard"
+
+# Prometheus metrics from all workers of this server are merged through files in one directory.
+# The workers inherit the variable from this (master) process.
+_own_metrics_dir = None
+if not value("PROMETHEUS_MULTIPROC_DIR"):
+    _own_metrics_dir = tempfile.mkdtemp(prefix="scaleboard-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]  # untyped library
+
+
+def on_exit(server: Any) -> None:
+    if _own_metrics_dir:
+        shutil.rmtree(_own_metrics_dir, ignore_errors=True)

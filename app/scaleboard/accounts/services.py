@@ -1,0 +1,33 @@
+"""Writes for accounts: sign-up and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.utils import timezone
+
+from scaleboard.accounts.models import ApiToken, User
+
+TOKEN_PREFIX = "sb_"
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough; slow password hashing would add nothing.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a token; returns it with the plain token, which is never stored and cannot be shown again."""
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, prefix=plain[:10], key_hash=hash_token(plain))
+    return token, plain
+
+
+def api_token_authenticate(*, plain: str) -> User | None:
+    """The active user a token belongs to, or None; records when the token was last used."""
+    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(plain)).first()
+    if token is None or not token.user.is_active:
+        return None
+    ApiToken.objects.filter(pk=token.pk).update(last_used=timezone.now())
+    return token.user

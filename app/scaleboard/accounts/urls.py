@@ -1,0 +1,12 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from scaleboard.accounts import views
+
+urlpatterns = [
+    path("signup", views.signup, name="signup"),
+    path("login", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("user/<str:username>", views.profile, name="profile"),
+    path("settings/tokens", views.api_tokens, name="api-tokens"),
+]

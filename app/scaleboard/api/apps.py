@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ApiConfig(AppConfig):
+    """The JSON API under /api/ and its OpenAPI document."""
+
+    name = "scaleboard.api"
+    label = "api"

@@ -1,0 +1,104 @@
+"""Board pages. Thin: validate with a form, call one selector or service, render."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from scaleboard.board import selectors, services
+from scaleboard.board.forms import CommentForm, PageForm, PostForm, SearchForm
+from scaleboard.board.models import Comment, Post
+
+
+def _post_list_page(request: HttpRequest, listing: str) -> HttpResponse:
+    page = PageForm(request.GET).page()
+    select = selectors.post_list_hot if listing == "hot" else selectors.post_list_new
+    posts = select(viewer=request.user, page=page)
+    context = {"posts": posts, "listing": listing, "page": page, "first_rank": (page - 1) * selectors.PAGE_SIZE}
+    context["has_next"] = len(posts) == selectors.PAGE_SIZE
+    return render(request, "board/post_list.html", context)
+
+
+@require_GET
+def hot(request: HttpRequest) -> HttpResponse:
+    return _post_list_page(request, "hot")
+
+
+@require_GET
+def new(request: HttpRequest) -> HttpResponse:
+    return _post_list_page(request, "new")
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    posts = selectors.post_search(viewer=request.user, query=query)
+    return render(request, "board/search.html", {"form": form, "query": query, "posts": posts})
+
+
+@require_http_methods(["GET", "POST"])
+def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
+    form = CommentForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"/login?next={request.path}")
+        if form.is_valid():
+            try:
+                comment = services.comment_create(
+                    author=request.user,  # type: ignore[arg-type]  # authenticated above
+                    post_id=post_id,
+                    body=form.cleaned_data["body"],
+                    parent_id=form.cleaned_data["parent"],
+                )
+            except Post.DoesNotExist as exc:
+                raise Http404("No such post") from exc
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return redirect(f"{request.path}#c{comment.pk}")
+    post = selectors.post_detail(viewer=request.user, post_id=post_id)
+    thread = selectors.comment_thread(viewer=request.user, post_id=post_id)
+    status = 400 if form.errors else 200
+    return render(request, "board/post_detail.html", {"post": post, "thread": thread, "form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest) -> HttpResponse:
+    form = PostForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        post = services.post_create(author=request.user, **form.cleaned_data)  # type: ignore[arg-type]  # login_required
+        return redirect("board:post", post_id=post.pk)
+    return render(request, "board/submit.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _vote_response(request: HttpRequest, result: services.VoteResult) -> HttpResponse:
+    # fetch() asks for JSON; a plain form POST (no JavaScript) goes back to the page it came from.
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"voted": result.voted, "score": result.score})
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/") and not back.startswith("//") else "board:hot")
+
+
+@login_required
+@require_POST
+def post_vote(request: HttpRequest, post_id: int) -> HttpResponse:
+    try:
+        result = services.post_vote_toggle(user=request.user, post_id=post_id)  # type: ignore[arg-type]  # login_required
+    except Post.DoesNotExist as exc:
+        raise Http404("No such post") from exc
+    return _vote_response(request, result)
+
+
+@login_required
+@require_POST
+def comment_vote(request: HttpRequest, comment_id: int) -> HttpResponse:
+    try:
+        result = services.comment_vote_toggle(user=request.user, comment_id=comment_id)  # type: ignore[arg-type]  # login_required
+    except Comment.DoesNotExist as exc:
+        raise Http404("No such comment") from exc
+    return _vote_response(request, result)

@@ -1,0 +1,78 @@
+"""Readiness, metrics, and the error page that turns database outages into 503s."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import sys
+
+from config.env import value
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
+
+log = logging.getLogger(__name__)
+
+
+def _not_ready(reason: str) -> JsonResponse:
+    return JsonResponse({"status": "unavailable", "reason": reason}, status=503)
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready = the database answers and every migration is applied."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    try:
+        connection.ensure_connection()
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        return _not_ready(f"database unreachable: {exc.__class__.__name__}")
+    if plan:
+        pending = ", ".join(f"{m.app_label}.{m.name}" for m, _ in plan[:5])
+        return _not_ready(f"{len(plan)} unapplied migration(s): {pending}")
+    return JsonResponse({"status": "ready"})
+
+
+def _client_allowed(request: HttpRequest) -> bool:
+    # The direct peer only: X-Forwarded-For is client-controlled and would let anyone in.
+    try:
+        client = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(client in ipaddress.ip_network(net, strict=False) for net in settings.METRICS_ALLOWED_NETWORKS)
+
+
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    if not _client_allowed(request):
+        return HttpResponse("metrics are not available from your network\n", status=403, content_type="text/plain")
+    registry = REGISTRY
+    if value("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped library
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database outage is a 503 (try again), anything else a plain 500."""
+    error = sys.exc_info()[1]
+    # Only connection-level failures mean "unavailable"; other database errors are bugs and stay 500s.
+    unavailable = isinstance(error, OperationalError | InterfaceError)
+    status = 503 if unavailable else 500
+    message = "The database is unavailable. Please retry in a moment." if unavailable else "Server error."
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"error": message}, status=status)
+    else:
+        response = HttpResponse(render_to_string("errors/error.html", {"message": message, "status": status}),
+                                status=status)  # fmt: skip
+    if unavailable:
+        response["Retry-After"] = "5"
+    return response
