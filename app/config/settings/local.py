@@ -15,3 +15,7 @@ if not DATABASES["default"]:
         "DATABASE_URL is not set: use `make run`/`make manage ARGS=...`, or "
         "`export DATABASE_URL=$(python3 deploy/local/postgres.py start)`"
     )
+
+# Serve static files straight from the app folders, picking up edits without collectstatic.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

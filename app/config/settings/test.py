@@ -14,3 +14,6 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 if not DATABASES["default"]:
     raise ImproperlyConfigured("DATABASE_URL is not set: run the tests with `make test` or pytest from the repo root")
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Serve static files from the app folders as found, without a collectstatic run.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -1,7 +1,7 @@
 """The hot ranking key, computed in SQL.
 
-"Score decayed by age" as a time-independent key (the reddit form): log10 of the score plus the
-creation time in units of 12.5 hours. A post 12.5 hours newer needs 10x the score to rank level.
+"Score decayed by age" as a time-independent key (the reddit form): log10(1 + score) plus the
+creation time in units of 12.5 hours. A post 12.5 hours older needs about 10x the score to rank level.
 Because the key does not change as time passes, it is stored, indexed, and updated in the same
 UPDATE that changes the score, so `ORDER BY hot DESC` stays an index scan at any table size.
 """
@@ -32,7 +32,7 @@ class HotRank(Func):
         score_sql, score_params = compiler.compile(score)
         created_sql, created_params = compiler.compile(created)
         sql = (
-            f"(sign({score_sql}) * log(greatest(abs({score_sql}), 1))"
+            f"(sign({score_sql}) * log(1 + abs({score_sql}))"
             f" + extract(epoch from {created_sql}) / {SECONDS_PER_DECADE_OF_SCORE})::double precision"
         )
         return sql, [*score_params, *score_params, *created_params]

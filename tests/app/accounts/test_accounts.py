@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from scaleboard.accounts.models import ApiToken, User
+from scaleboard.accounts.services import api_token_authenticate, api_token_create
+from scaleboard.board import services
+from scaleboard.board.models import Post
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signup_logs_in(client: Client) -> None:
+    response = client.post(
+        "/signup", {"username": "newbie", "password1": "correct horse battery", "password2": "correct horse battery"}
+    )
+    assert response.status_code == 302
+    assert client.get("/").context["user"].username == "newbie"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"username": "x", "password1": "short", "password2": "short"},
+        {"username": "y", "password1": "correct horse battery", "password2": "different horse battery"},
+        {"username": "", "password1": "correct horse battery", "password2": "correct horse battery"},
+    ],
+)
+def test_bad_signups_rerender(client: Client, data: dict[str, str]) -> None:
+    response = client.post("/signup", data)
+    assert response.status_code == 200
+    assert b"errorlist" in response.content
+    assert User.objects.count() == 0
+
+
+def test_login_and_logout(client: Client, make_user: Callable[..., User]) -> None:
+    make_user("alice", password="alice-password-123")
+    assert client.post("/login", {"username": "alice", "password": "wrong"}).status_code == 200
+    response = client.post("/login", {"username": "alice", "password": "alice-password-123"})
+    assert response.status_code == 302
+    assert client.get("/").context["user"].is_authenticated
+    client.post("/logout")
+    assert not client.get("/").context["user"].is_authenticated
+
+
+def test_profile_shows_karma_posts_and_comments(client: Client, make_user: Callable[..., User]) -> None:
+    author = make_user("writer")
+    post = services.post_create(author=author, title="Writer's post", url="https://e.com")
+    services.comment_create(author=author, post_id=post.pk, body="Writer's comment")
+    services.post_vote_toggle(user=make_user(), post_id=post.pk)
+    page = client.get("/user/writer").content.decode()
+    assert "Writer&#x27;s post" in page
+    assert "Writer&#x27;s comment" in page
+    assert "karma <strong>1</strong>" in page
+
+
+def test_tokens_page_creates_a_token_shown_once(user_client: tuple[Client, User]) -> None:
+    client, user = user_client
+    response = client.post("/settings/tokens", {"name": "laptop"})
+    token = ApiToken.objects.get(user=user)
+    plain = response.context["new_token"]
+    assert plain.startswith("sb_")
+    assert plain not in token.key_hash
+    assert plain.encode() in response.content
+    assert plain.encode() not in client.get("/settings/tokens").content
+    assert api_token_authenticate(plain=plain) == user
+
+
+def test_tokens_page_needs_login(client: Client) -> None:
+    assert client.get("/settings/tokens").status_code == 302
+
+
+def test_tokens_of_inactive_users_do_not_work(make_user: Callable[..., User]) -> None:
+    user = make_user()
+    _, plain = api_token_create(user=user, name="t")
+    user.is_active = False
+    user.save()
+    assert api_token_authenticate(plain=plain) is None
+    assert api_token_authenticate(plain="sb_not-a-token") is None
+
+
+def test_create_api_token_command(make_user: Callable[..., User], capsys: pytest.CaptureFixture[str]) -> None:
+    user = make_user("bot")
+    call_command("create_api_token", "bot", "--name", "load test")
+    plain = capsys.readouterr().out.strip()
+    assert api_token_authenticate(plain=plain) == user
+    with pytest.raises(CommandError, match="no user named"):
+        call_command("create_api_token", "ghost")
+
+
+def test_admin_lists_users_and_posts(admin_client: Client, make_post: Callable[..., Post]) -> None:
+    make_post(title="Admin sees this")
+    assert b"Admin sees this" in admin_client.get("/admin/board/post/").content
+    assert admin_client.get("/admin/accounts/user/").status_code == 200
+    assert admin_client.get("/admin/accounts/apitoken/").status_code == 200
+    assert admin_client.get("/admin/board/comment/").status_code == 200

@@ -1,0 +1,108 @@
+"""Real processes for live tests: the app under production settings, served by gunicorn."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+APP = REPO / "app"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL with another database name (works for TCP and socket URLs)."""
+    base, _, rest = url.rpartition("/")
+    query = rest.partition("?")[2]
+    return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+def production_env(database_url: str, static_root: Path, **extra: str) -> dict[str, str]:
+    """The env contract's required set plus what a plain-HTTP lab needs; nothing inherited from tests."""
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
+    return {
+        **keep,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "live-test-secret-key-that-is-long-enough-for-django-checks-0123456789",
+        "DATABASE_URL": database_url,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_HTTPS": "false",
+        "DJANGO_STATIC_ROOT": str(static_root),
+        **extra,
+    }
+
+
+def manage(env: dict[str, str], *args: str, timeout: float = 300) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=APP, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+@dataclass
+class Gunicorn:
+    env: dict[str, str]
+    log_path: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def start(self, timeout: float = 30) -> None:
+        env = {**self.env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", str(APP / "gunicorn.conf.py")],
+                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"gunicorn exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(self.url("/healthz"), timeout=1):  # noqa: S310 - loopback only
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.1)
+        self.stop()
+        raise AssertionError(f"gunicorn did not answer /healthz in {timeout}s:\n{self.log()}")
+
+    def stop(self, timeout: float = 40) -> int | None:
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            raise
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def get(url: str, headers: dict[str, str] | None = None, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
+    """A GET that returns (status, headers, body) for any status, without raising on 4xx/5xx."""
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - loopback only
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback only
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
