@@ -1,0 +1,110 @@
+"""The app as servers run it: production settings, app/gunicorn.conf.py, real gunicorn and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness.database import remove_cluster, start_throwaway_cluster
+from tests.harness.servers import Gunicorn, get, manage, production_env
+
+pytestmark = pytest.mark.live
+
+
+def test_health_answers_for_a_load_balancer_probing_by_ip(live_app: Gunicorn) -> None:
+    status, _, body = get(live_app.url("/healthz"), headers={"Host": "10.0.0.7"})
+    assert (status, body) == (200, b"ok\n")
+    status, _, _ = get(live_app.url("/"), headers={"Host": "10.0.0.7"})
+    assert status == 400
+
+
+def test_ready_and_serving_the_seeded_board(live_app: Gunicorn) -> None:
+    status, _, body = get(live_app.url("/readyz"))
+    assert (status, json.loads(body)) == (200, {"status": "ready"})
+    status, headers, body = get(live_app.url("/"), headers={"X-Request-ID": "live-check-1"})
+    assert status == 200
+    assert body.count(b'class="post"') == 30
+    assert headers["X-Request-ID"] == "live-check-1"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_static_files_are_served_hashed_and_cached(live_app: Gunicorn) -> None:
+    _, _, page = get(live_app.url("/new"))
+    match = re.search(rb'href="(/static/css/site\.[0-9a-f]{12}\.css)"', page)
+    assert match, "the page links a content-hashed stylesheet"
+    status, headers, body = get(live_app.url(match.group(1).decode()), headers={"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert "max-age=315360000" in headers["Cache-Control"]
+    assert headers.get("Content-Encoding") == "gzip"
+
+
+def test_metrics_add_up_across_workers(live_app: Gunicorn) -> None:
+    def answered() -> int:
+        _, _, body = get(live_app.url("/metrics"))
+        pattern = rb'scaleboard_http_requests_total\{method="GET",status="200",view="board:search"\} ([0-9.]+)'
+        found = re.search(pattern, body)
+        return int(float(found.group(1))) if found else 0
+
+    before = answered()
+    for i in range(20):
+        assert get(live_app.url(f"/search?q=load{i}"))[0] == 200
+    assert answered() - before == 20
+
+
+def test_logs_are_json_lines_with_the_request_id(live_app: Gunicorn) -> None:
+    get(live_app.url("/new"), headers={"X-Request-ID": "find-me-in-logs"})
+    lines = [json.loads(line) for line in live_app.log().splitlines() if line.startswith("{")]
+    ours = [line for line in lines if line.get("request_id") == "find-me-in-logs"]
+    assert ours
+    assert ours[0]["status"] == 200
+    # gunicorn's access log carries the request time and the same id.
+    assert re.search(r'"GET /new HTTP/1.1" 200 \d+ \d+ms rid=find-me-in-logs', live_app.log())
+
+
+@pytest.fixture
+def app_with_own_database(tmp_path: Path) -> Iterator[tuple[Gunicorn, object]]:
+    """A server whose PostgreSQL this test may stop and start."""
+    cluster = start_throwaway_cluster()
+    try:
+        env = production_env(cluster.url(), tmp_path / "static", WEB_CONCURRENCY="2", DB_CONNECT_TIMEOUT="2")
+        manage(env, "migrate", "--noinput")
+        manage(env, "collectstatic", "--noinput")
+        manage(env, "seed_demo", "--users", "2", "--posts", "5", "--comments", "5")
+        server = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log")
+        server.start()
+        try:
+            yield server, cluster
+        finally:
+            server.stop()
+    finally:
+        remove_cluster(cluster)
+
+
+def test_database_outage_gives_503_then_recovers_by_itself(app_with_own_database: tuple[Gunicorn, object]) -> None:
+    server, cluster = app_with_own_database
+    assert get(server.url("/"))[0] == 200
+    cluster.stop(mode="fast")  # type: ignore[attr-defined]
+    # Every request of several (both workers, held connections included) is a quick 503, never a 500 or a hang.
+    for path in ("/", "/new", "/api/posts", "/", "/new", "/api/posts"):
+        status, headers, _ = get(server.url(path), timeout=10)
+        assert status == 503, path
+        assert headers["Retry-After"] == "5"
+    assert get(server.url("/healthz"))[0] == 200
+    status, _, body = get(server.url("/readyz"), timeout=10)
+    assert status == 503
+    assert "database unreachable" in json.loads(body)["reason"]
+    cluster.start()  # type: ignore[attr-defined]
+    statuses = [get(server.url(path), timeout=10)[0] for path in ("/", "/new", "/api/posts", "/", "/new", "/readyz")]
+    assert statuses == [200] * 6
+    assert server.process is not None
+    assert server.process.poll() is None, "gunicorn kept running; nothing was restarted"
+
+
+def test_sigterm_stops_gunicorn_cleanly(app_with_own_database: tuple[Gunicorn, object]) -> None:
+    server, _ = app_with_own_database
+    assert server.stop() == 0
+    assert "Shutting down: Master" in server.log()
