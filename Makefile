@@ -1,0 +1,88 @@
+# Scaleboard: `make help` lists every target. Knobs are VAR=value on the command line.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Demo data sizes for `make seed` / `make run`.
+SEED_USERS ?= 50
+SEED_POSTS ?= 500
+SEED_COMMENTS ?= 1500
+SEED ?= 1
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k api -x"`.
+PYTEST_ARGS ?=
+# Arguments for `make manage`, e.g. `make manage ARGS="createsuperuser"`.
+ARGS ?=
+
+# The dev database: DATABASE_URL if you set one, else the project-local cluster (started on demand).
+WITH_DB = DATABASE_URL="$${DATABASE_URL:-$$($(PYTHON) deploy/local/postgres.py start)}"
+
+.PHONY: help
+help: ## Show this list
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(BIN)/python: pyproject.toml uv.lock
+	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh
+	@touch $@
+
+.PHONY: setup
+setup: $(BIN)/python ## Create .venv with the locked dependencies (installs uv if missing)
+
+.PHONY: run
+run: setup ## Start PostgreSQL, migrate, seed demo data, serve on http://127.0.0.1:8000
+	@SEED_USERS=$(SEED_USERS) SEED_POSTS=$(SEED_POSTS) SEED_COMMENTS=$(SEED_COMMENTS) SEED=$(SEED) scripts/run-dev.sh
+
+.PHONY: test
+test: setup ## Run the test suite against a throwaway PostgreSQL, with coverage
+	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: setup ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app tests deploy/local
+
+.PHONY: fmt
+fmt: setup ## Format and auto-fix with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+.PHONY: seed
+seed: setup ## Add demo data (SEED_USERS, SEED_POSTS, SEED_COMMENTS, SEED); never deletes
+	$(WITH_DB) $(BIN)/python app/manage.py seed_demo --users $(SEED_USERS) --posts $(SEED_POSTS) \
+		--comments $(SEED_COMMENTS) --seed $(SEED)
+
+.PHONY: migrate
+migrate: setup ## Apply database migrations to the dev database
+	$(WITH_DB) $(BIN)/python app/manage.py migrate
+
+.PHONY: manage
+manage: setup ## Run a manage.py command against the dev database: make manage ARGS="shell"
+	$(WITH_DB) $(BIN)/python app/manage.py $(ARGS)
+
+.PHONY: db-start
+db-start: ## Start the project-local PostgreSQL (.var/postgres) and print its DATABASE_URL
+	@$(PYTHON) deploy/local/postgres.py start
+
+.PHONY: db-stop
+db-stop: ## Stop the project-local PostgreSQL (data is kept)
+	@$(PYTHON) deploy/local/postgres.py stop
+
+.PHONY: db-status
+db-status: ## Say whether the project-local PostgreSQL runs
+	@$(PYTHON) deploy/local/postgres.py status || true
+
+.PHONY: env-example
+env-example: setup ## Regenerate .env.example from the env contract (app/config/env.py)
+	cd app && ../$(BIN)/python -m config.env > ../.env.example
+
+.PHONY: clean
+clean: ## Remove caches, coverage and collected static files (keeps .venv and the database)
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov app/staticfiles
+	find . -name __pycache__ -type d -not -path "./.venv/*" -prune -exec rm -rf {} +
+
+.PHONY: distclean
+distclean: clean ## Also remove .venv and .tools (keeps the database in .var/)
+	rm -rf $(VENV) .tools
