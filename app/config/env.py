@@ -49,66 +49,159 @@ class Var:
         try:
             return parse(raw)
         except ValueError as exc:
-            raise environ.ImproperlyConfigured(f"{self.name}={raw!r} is not a valid {self.kind}: {exc}") from exc
+            raise environ.ImproperlyConfigured(
+                f"{self.name}={raw!r} is not a valid {self.kind}: {exc}"
+            ) from exc
 
 
 CONTRACT: tuple[Var, ...] = (
     # --- Django -------------------------------------------------------------------------------
-    Var("DJANGO_SETTINGS_MODULE", "str", "Settings module: config.settings.production on servers, "
+    Var(
+        "DJANGO_SETTINGS_MODULE",
+        "str",
+        "Settings module: config.settings.production on servers, "
         "config.settings.local for development (manage.py's default).",
-        example="config.settings.production"),
-    Var("DJANGO_SECRET_KEY", "str", "Signs sessions and CSRF tokens. Long and random; never commit it.",
-        required_in_production=True, example="change-me-to-50-random-characters"),
-    Var("DATABASE_URL", "db_url", "PostgreSQL URL, e.g. postgres://user:pass@host:5432/db "
+        example="config.settings.production",
+    ),
+    Var(
+        "DJANGO_SECRET_KEY",
+        "str",
+        "Signs sessions and CSRF tokens. Long and random; never commit it.",
+        required_in_production=True,
+        example="change-me-to-50-random-characters",
+    ),
+    Var(
+        "DATABASE_URL",
+        "db_url",
+        "PostgreSQL URL, e.g. postgres://user:pass@host:5432/db "
         "(Unix socket: postgres://user@//socket/dir/db). Development defaults to the project-local cluster.",
-        required_in_production=True, example="postgres://scaleboard:secret@127.0.0.1:5432/scaleboard"),
-    Var("DJANGO_ALLOWED_HOSTS", "list", "Comma-separated host names the site answers to. /healthz answers "
-        "for any host.", required_in_production=True, example="scaleboard.example.com,127.0.0.1"),
-    Var("DJANGO_CSRF_TRUSTED_ORIGINS", "list", "Comma-separated origins (scheme://host[:port]) trusted for "
-        "unsafe requests when they differ from the Host, e.g. behind a TLS-terminating proxy.", default=""),
-    Var("DJANGO_HTTPS", "bool", "The site is served over HTTPS: redirect HTTP, secure cookies, HSTS. Set "
-        "false only for plain-HTTP labs.", default="true"),
-    Var("DJANGO_HSTS_SECONDS", "int", "Strict-Transport-Security max-age when DJANGO_HTTPS is on. Start "
-        "small, raise once HTTPS is known good.", default="86400"),
-    Var("DJANGO_READ_DOT_ENV_FILE", "bool", "Also read variables from the repository's .env file "
-        "(the environment wins).", default="false"),
+        required_in_production=True,
+        example="postgres://scaleboard:secret@127.0.0.1:5432/scaleboard",
+    ),
+    Var(
+        "DJANGO_ALLOWED_HOSTS",
+        "list",
+        "Comma-separated host names the site answers to. /healthz answers for any host.",
+        required_in_production=True,
+        example="scaleboard.example.com,127.0.0.1",
+    ),
+    Var(
+        "DJANGO_CSRF_TRUSTED_ORIGINS",
+        "list",
+        "Comma-separated origins (scheme://host[:port]) trusted for "
+        "unsafe requests when they differ from the Host, e.g. behind a TLS-terminating proxy.",
+        default="",
+    ),
+    Var(
+        "DJANGO_HTTPS",
+        "bool",
+        "The site is served over HTTPS: redirect HTTP, secure cookies, HSTS. Set "
+        "false only for plain-HTTP labs.",
+        default="true",
+    ),
+    Var(
+        "DJANGO_HSTS_SECONDS",
+        "int",
+        "Strict-Transport-Security max-age when DJANGO_HTTPS is on. Start "
+        "small, raise once HTTPS is known good.",
+        default="86400",
+    ),
+    Var(
+        "DJANGO_READ_DOT_ENV_FILE",
+        "bool",
+        "Also read variables from the repository's .env file (the environment wins).",
+        default="false",
+    ),
     Var("DJANGO_LOG_LEVEL", "str", "Log level of the app's JSON logs on stdout.", default="INFO"),
-    Var("DJANGO_MAX_BODY_BYTES", "int", "Largest request body accepted; larger ones get 400 (forms) or "
-        "413 (API).", default="1048576"),
-    Var("DJANGO_STATIC_ROOT", "str", "Where collectstatic puts static files for whitenoise/nginx. "
-        "Default: app/staticfiles.", default=""),
-    Var("METRICS_ALLOWED_NETWORKS", "list", "Comma-separated CIDRs whose direct clients may read /metrics.",
-        default="127.0.0.0/8,::1/128"),
+    Var(
+        "DJANGO_MAX_BODY_BYTES",
+        "int",
+        "Largest request body accepted; larger ones get 400 (forms) or 413 (API).",
+        default="1048576",
+    ),
+    Var(
+        "DJANGO_STATIC_ROOT",
+        "str",
+        "Where collectstatic puts static files for whitenoise/nginx. Default: app/staticfiles.",
+        default="",
+    ),
+    Var(
+        "METRICS_ALLOWED_NETWORKS",
+        "list",
+        "Comma-separated CIDRs whose direct clients may read /metrics.",
+        default="127.0.0.0/8,::1/128",
+    ),
     # --- Database connection behaviour -------------------------------------------------------
-    Var("DB_CONN_MAX_AGE", "int", "Seconds a worker keeps its database connection (0 = per request). "
-        "Health-checked before reuse.", default="60"),
-    Var("DB_CONNECT_TIMEOUT", "int", "Seconds to wait for a database connection before answering 503.",
-        default="3"),
-    Var("DB_STATEMENT_TIMEOUT_MS", "int", "Longest a single SQL statement may run, in milliseconds.",
-        default="10000"),
+    Var(
+        "DB_CONN_MAX_AGE",
+        "int",
+        "Seconds a worker keeps its database connection (0 = per request). Health-checked before reuse.",
+        default="60",
+    ),
+    Var(
+        "DB_CONNECT_TIMEOUT",
+        "int",
+        "Seconds to wait for a database connection before answering 503.",
+        default="3",
+    ),
+    Var(
+        "DB_STATEMENT_TIMEOUT_MS",
+        "int",
+        "Longest a single SQL statement may run, in milliseconds.",
+        default="10000",
+    ),
     # --- Gunicorn (app/gunicorn.conf.py) ------------------------------------------------------
-    Var("GUNICORN_BIND", "str", "Address to listen on: host:port or unix:/path. Defaults to 0.0.0.0:$PORT "
-        "when PORT is set (PaaS), else 127.0.0.1:8000.", default=""),
+    Var(
+        "GUNICORN_BIND",
+        "str",
+        "Address to listen on: host:port or unix:/path. Defaults to 0.0.0.0:$PORT "
+        "when PORT is set (PaaS), else 127.0.0.1:8000.",
+        default="",
+    ),
     Var("PORT", "int", "Port given by a PaaS (Heroku); used when GUNICORN_BIND is empty.", default=""),
     Var("WEB_CONCURRENCY", "int", "Gunicorn worker processes. Default: 2 x CPU cores + 1.", default=""),
-    Var("GUNICORN_THREADS", "int", "Threads per worker (more than 1 selects the gthread worker).",
-        default="1"),
+    Var(
+        "GUNICORN_THREADS", "int", "Threads per worker (more than 1 selects the gthread worker).", default="1"
+    ),
     Var("GUNICORN_WORKER_CLASS", "str", "Worker class: sync or gthread.", default="sync"),
     Var("GUNICORN_TIMEOUT", "int", "Seconds before a silent worker is killed and restarted.", default="30"),
-    Var("GUNICORN_GRACEFUL_TIMEOUT", "int", "Seconds workers get to finish requests on stop/reload.",
-        default="30"),
-    Var("GUNICORN_KEEPALIVE", "int", "Seconds to hold an idle keep-alive connection (gthread).",
-        default="5"),
-    Var("GUNICORN_MAX_REQUESTS", "int", "Restart a worker after this many requests (0 = never); bounds "
-        "slow leaks.", default="1000"),
-    Var("GUNICORN_MAX_REQUESTS_JITTER", "int", "Random extra requests so workers do not restart together.",
-        default="100"),
-    Var("FORWARDED_ALLOW_IPS", "str", "Proxies whose X-Forwarded-* headers are trusted (the load balancer).",
-        default="127.0.0.1,::1"),
-    Var("PROMETHEUS_MULTIPROC_DIR", "str", "Directory where gunicorn workers share metrics. Empty: gunicorn "
-        "makes a temporary one per server.", default=""),
-    Var("GUNICORN_ACCESS_LOG", "bool", "Write gunicorn's access log (with request time) to stdout.",
-        default="true"),
+    Var(
+        "GUNICORN_GRACEFUL_TIMEOUT",
+        "int",
+        "Seconds workers get to finish requests on stop/reload.",
+        default="30",
+    ),
+    Var("GUNICORN_KEEPALIVE", "int", "Seconds to hold an idle keep-alive connection (gthread).", default="5"),
+    Var(
+        "GUNICORN_MAX_REQUESTS",
+        "int",
+        "Restart a worker after this many requests (0 = never); bounds slow leaks.",
+        default="1000",
+    ),
+    Var(
+        "GUNICORN_MAX_REQUESTS_JITTER",
+        "int",
+        "Random extra requests so workers do not restart together.",
+        default="100",
+    ),
+    Var(
+        "FORWARDED_ALLOW_IPS",
+        "str",
+        "Proxies whose X-Forwarded-* headers are trusted (the load balancer).",
+        default="127.0.0.1,::1",
+    ),
+    Var(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "str",
+        "Directory where gunicorn workers share metrics. Empty: gunicorn makes a temporary one per server.",
+        default="",
+    ),
+    Var(
+        "GUNICORN_ACCESS_LOG",
+        "bool",
+        "Write gunicorn's access log (with request time) to stdout.",
+        default="true",
+    ),
 )
 
 _BY_NAME = {var.name: var for var in CONTRACT}

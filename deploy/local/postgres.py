@@ -152,7 +152,16 @@ class Cluster:
         if self.is_running():
             return
         result = self._run(
-            "pg_ctl", "start", "-D", str(self.datadir), "-l", str(self.log_file), "-w", "-t", "60", check=False
+            "pg_ctl",
+            "start",
+            "-D",
+            str(self.datadir),
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            "60",
+            check=False,
         )
         if result.returncode != 0:
             tail = self.log_file.read_text(errors="replace").splitlines()[-10:]
@@ -176,7 +185,8 @@ class Cluster:
     def ensure_database(self, name: str) -> None:
         if not name.replace("_", "").isalnum():
             raise PostgresError(f"refusing an unusual database name: {name!r}")
-        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
+        # The name was checked above to be alphanumeric/underscore, so quoting it here is safe.
+        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")  # noqa: S608
         if not exists:
             self.psql(f'CREATE DATABASE "{name}"')
 
@@ -194,7 +204,9 @@ class Cluster:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["start", "stop", "status", "url"])
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="cluster data directory")
     args = parser.parse_args(argv)

@@ -13,7 +13,7 @@ from deploy.local.postgres import Cluster
 def start_throwaway_cluster() -> Cluster:
     # Under /tmp: short enough for the socket path limit and reachable by the postgres account as root.
     datadir = Path(tempfile.mkdtemp(prefix="scaleboard-test-")) / "pg"
-    os.chmod(datadir.parent, 0o755)
+    os.chmod(datadir.parent, 0o755)  # noqa: S103 - as root, the postgres account must reach the cluster
     cluster = Cluster(datadir, throwaway=True)
     cluster.start()
     return cluster

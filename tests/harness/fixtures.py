@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
-
 from scaleboard.accounts.models import User
 from scaleboard.board import services
 from scaleboard.board.models import Post
+
 from tests.harness.servers import Gunicorn, manage, production_env, with_database
 
 _names = itertools.count(1)
@@ -30,8 +30,12 @@ def make_user(db: None) -> Callable[..., User]:
 
 @pytest.fixture
 def make_post(make_user: Callable[..., User]) -> Callable[..., Post]:
-    def make(author: User | None = None, title: str = "A post", url: str = "https://example.com/a", body: str = "") -> Post:
-        return services.post_create(author=author or make_user(), title=title, url="" if body else url, body=body)
+    def make(
+        author: User | None = None, title: str = "A post", url: str = "https://example.com/a", body: str = ""
+    ) -> Post:
+        return services.post_create(
+            author=author or make_user(), title=title, url="" if body else url, body=body
+        )
 
     return make
 

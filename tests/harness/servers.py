@@ -47,7 +47,12 @@ def production_env(database_url: str, static_root: Path, **extra: str) -> dict[s
 
 def manage(env: dict[str, str], *args: str, timeout: float = 300) -> str:
     result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=APP, env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "manage.py", *args],
+        cwd=APP,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if result.returncode != 0:
         raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -98,7 +103,9 @@ class Gunicorn:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-def get(url: str, headers: dict[str, str] | None = None, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
+def get(
+    url: str, headers: dict[str, str] | None = None, timeout: float = 10
+) -> tuple[int, dict[str, str], bytes]:
     """A GET that returns (status, headers, body) for any status, without raising on 4xx/5xx."""
     request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - loopback only
     try:

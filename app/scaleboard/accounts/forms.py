@@ -4,7 +4,7 @@ from django.contrib.auth.forms import UserCreationForm
 from scaleboard.accounts.models import User
 
 
-class SignupForm(UserCreationForm):  # type: ignore[type-arg]  # generic only in django-stubs
+class SignupForm(UserCreationForm):
     class Meta:
         model = User
         fields = ("username",)

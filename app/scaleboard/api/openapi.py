@@ -39,9 +39,14 @@ def _write(summary: str, request: str | None, ok_status: str, ok_schema: str, ok
         "security": [{"token": []}, {"session": []}],
         "responses": {
             ok_status: {"description": ok_text, "content": _json(ok_schema)},
-            "400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR, "413": _ERROR, "415": _ERROR,
+            "400": _ERROR,
+            "401": _ERROR,
+            "403": _ERROR,
+            "404": _ERROR,
+            "413": _ERROR,
+            "415": _ERROR,
         },
-    }  # fmt: skip
+    }
     if request:
         operation["requestBody"] = {"required": True, "content": _json(request)}
     return operation
@@ -61,15 +66,27 @@ def document() -> dict[str, Any]:
                 "get": {
                     "summary": "List posts, newest page first, with cursor pagination",
                     "parameters": [
-                        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["hot", "new"],
-                                                                  "default": "hot"}},
-                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
-                                                                   "maximum": 100, "default": 30}},
-                        {"name": "cursor", "in": "query", "schema": {"type": "string"},
-                         "description": "next_cursor of the previous page"},
+                        {
+                            "name": "sort",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["hot", "new"], "default": "hot"},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 30},
+                        },
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "schema": {"type": "string"},
+                            "description": "next_cursor of the previous page",
+                        },
                     ],
-                    "responses": {"200": {"description": "A page of posts", "content": _json("PostPage")},
-                                  "400": _ERROR},
+                    "responses": {
+                        "200": {"description": "A page of posts", "content": _json("PostPage")},
+                        "400": _ERROR,
+                    },
                 },
                 "post": _write("Submit a post", "PostCreate", "201", "Post", "The new post"),
             },
@@ -77,64 +94,101 @@ def document() -> dict[str, Any]:
                 "parameters": [_path_id("post_id")],
                 "get": {
                     "summary": "One post",
-                    "responses": {"200": {"description": "The post", "content": _json("Post")}, "404": _ERROR},
+                    "responses": {
+                        "200": {"description": "The post", "content": _json("Post")},
+                        "404": _ERROR,
+                    },
                 },
             },
             "/api/posts/{post_id}/comments": {
                 "parameters": [_path_id("post_id")],
                 "get": {
                     "summary": "All comments of a post, depth-first (replies follow their parent)",
-                    "responses": {"200": {"description": "The comment thread", "content": _json("CommentList")},
-                                  "404": _ERROR},
+                    "responses": {
+                        "200": {"description": "The comment thread", "content": _json("CommentList")},
+                        "404": _ERROR,
+                    },
                 },
-                "post": _write("Comment on a post or reply to a comment", "CommentCreate", "201", "Comment",
-                               "The new comment"),
+                "post": _write(
+                    "Comment on a post or reply to a comment",
+                    "CommentCreate",
+                    "201",
+                    "Comment",
+                    "The new comment",
+                ),
             },
             "/api/posts/{post_id}/vote": {
                 "parameters": [_path_id("post_id")],
-                "post": _write("Vote for a post; voting again takes the vote back", None, "200", "VoteResult",
-                               "The vote state and new score"),
+                "post": _write(
+                    "Vote for a post; voting again takes the vote back",
+                    None,
+                    "200",
+                    "VoteResult",
+                    "The vote state and new score",
+                ),
             },
             "/api/comments/{comment_id}/vote": {
                 "parameters": [_path_id("comment_id")],
-                "post": _write("Vote for a comment; voting again takes the vote back", None, "200", "VoteResult",
-                               "The vote state and new score"),
+                "post": _write(
+                    "Vote for a comment; voting again takes the vote back",
+                    None,
+                    "200",
+                    "VoteResult",
+                    "The vote state and new score",
+                ),
             },
         },
         "components": {
             "securitySchemes": {
-                "token": {"type": "apiKey", "in": "header", "name": "Authorization",
-                          "description": "`Token <your token>`"},
+                "token": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "`Token <your token>`",
+                },
                 "session": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
             },
             "responses": {
-                "Error": {"description": "The request was refused; `error` says why",
-                          "content": _json("Error")},
+                "Error": {
+                    "description": "The request was refused; `error` says why",
+                    "content": _json("Error"),
+                },
             },
             "schemas": {
                 "Error": {
-                    "type": "object", "required": ["error"], "additionalProperties": False,
+                    "type": "object",
+                    "required": ["error"],
+                    "additionalProperties": False,
                     "properties": {
                         "error": {"type": "string"},
-                        "fields": {"type": "object", "description": "Messages per invalid field",
-                                   "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+                        "fields": {
+                            "type": "object",
+                            "description": "Messages per invalid field",
+                            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                        },
                     },
                 },
                 "PostSummary": _POST_SUMMARY,
                 "Post": {
                     **_POST_SUMMARY,
                     "required": [*_POST_SUMMARY["required"], "body"],
-                    "properties": {**_POST_SUMMARY["properties"], "body": {"type": "string", "nullable": True}},
+                    "properties": {
+                        **_POST_SUMMARY["properties"],
+                        "body": {"type": "string", "nullable": True},
+                    },
                 },
                 "PostPage": {
-                    "type": "object", "required": ["items", "next_cursor"], "additionalProperties": False,
+                    "type": "object",
+                    "required": ["items", "next_cursor"],
+                    "additionalProperties": False,
                     "properties": {
                         "items": {"type": "array", "items": {"$ref": "#/components/schemas/PostSummary"}},
                         "next_cursor": {"type": "string", "nullable": True},
                     },
                 },
                 "PostCreate": {
-                    "type": "object", "required": ["title"],
+                    "type": "object",
+                    "required": ["title"],
                     "description": "Exactly one of url and body.",
                     "properties": {
                         "title": {"type": "string", "maxLength": 200},
@@ -143,7 +197,8 @@ def document() -> dict[str, Any]:
                     },
                 },
                 "Comment": {
-                    "type": "object", "additionalProperties": False,
+                    "type": "object",
+                    "additionalProperties": False,
                     "required": ["id", "post_id", "parent_id", "author", "body", "created", "score", "depth"],
                     "properties": {
                         "id": _ID,
@@ -157,20 +212,27 @@ def document() -> dict[str, Any]:
                     },
                 },
                 "CommentList": {
-                    "type": "object", "required": ["items"], "additionalProperties": False,
-                    "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}}},
+                    "type": "object",
+                    "required": ["items"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}}
+                    },
                 },
                 "CommentCreate": {
-                    "type": "object", "required": ["body"],
+                    "type": "object",
+                    "required": ["body"],
                     "properties": {
                         "body": {"type": "string", "maxLength": 10000},
                         "parent_id": {"type": "integer", "nullable": True},
                     },
                 },
                 "VoteResult": {
-                    "type": "object", "required": ["voted", "score"], "additionalProperties": False,
+                    "type": "object",
+                    "required": ["voted", "score"],
+                    "additionalProperties": False,
                     "properties": {"voted": {"type": "boolean"}, "score": {"type": "integer"}},
                 },
             },
         },
-    }  # fmt: skip
+    }

@@ -34,7 +34,11 @@ def form_error(errors: ErrorDict) -> JsonResponse:
 
 def validation_error(exc: ValidationError) -> JsonResponse:
     if hasattr(exc, "error_dict"):
-        return error(400, "invalid input", {k: [str(m) for e in v for m in e.messages] for k, v in exc.error_dict.items()})
+        return error(
+            400,
+            "invalid input",
+            {k: [str(m) for e in v for m in e.messages] for k, v in exc.error_dict.items()},
+        )
     return error(400, "; ".join(exc.messages))
 
 

@@ -54,7 +54,9 @@ class Post(models.Model):
 class Comment(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
-    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
     body = models.TextField()
     created = models.DateTimeField(default=timezone.now)
     score = models.IntegerField(default=0)
@@ -77,6 +79,9 @@ class PostVote(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint("post", "user", name="one_vote_per_user_per_post")]
 
+    def __str__(self) -> str:
+        return f"vote by {self.user_id} on post {self.post_id}"
+
 
 class CommentVote(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -85,3 +90,6 @@ class CommentVote(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint("comment", "user", name="one_vote_per_user_per_comment")]
+
+    def __str__(self) -> str:
+        return f"vote by {self.user_id} on comment {self.comment_id}"

@@ -32,16 +32,18 @@ COMMENT_WINDOW = timedelta(days=2)
 URL_POST_RATIO = 0.7
 REPLY_RATIO = 0.5
 
-WORDS = (
+# One readable paragraph of topic words for titles and comments.
+WORDS = (  # noqa: SIM905 - a paragraph reads better than 150 one-word lines
     "postgres gunicorn nginx django python scaling load balancer cache index query latency throughput "
     "kubernetes container image ansible terraform vagrant server cluster replica queue worker thread "
     "process memory cpu disk network socket connection pool timeout retry backoff deploy release "
-    "rollback migration schema table column vector search ranking vote comment thread benchmark profile "
-    "flame graph trace metric alert dashboard incident outage postmortem design review testing fuzzing "
-    "compiler runtime garbage collector async event loop coroutine lock mutex atomic transaction "
-    "isolation snapshot consistency partition shard replication backup restore encryption certificate "
-    "firewall proxy gateway route dns cdn edge static asset bundle browser layout render paint api "
-    "token session cookie header request response status error budget capacity planning cost"
+    "rollback migration schema table column vector search ranking vote comment thread benchmark "
+    "profile flame graph trace metric alert dashboard incident outage postmortem design review "
+    "testing fuzzing compiler runtime garbage collector async event loop coroutine lock mutex atomic "
+    "transaction isolation snapshot consistency partition shard replication backup restore encryption "
+    "certificate firewall proxy gateway route dns cdn edge static asset bundle browser layout render "
+    "paint api token session cookie header request response status error budget capacity planning "
+    "cost"
 ).split()
 DOMAINS = ("example.com", "blog.example.org", "news.example.net", "docs.example.io", "papers.example.edu")
 
@@ -87,7 +89,9 @@ def _copy(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
 def _allocate_ids(table: str, count: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [count]
+            # The table name comes from model metadata, never from input.
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",  # noqa: S608
+            [count],
         )
         return [row[0] for row in cursor.fetchall()]
 
@@ -108,12 +112,15 @@ def _seed_users(count: int) -> tuple[list[int], int]:
     return [ids_by_name[name] for name in names], len(missing)
 
 
-def _seed_posts(seed: int, user_ids: list[int], target: int, anchor: datetime) -> tuple[int, list[tuple[Any, ...]]]:
+def _seed_posts(
+    seed: int, user_ids: list[int], target: int, anchor: datetime
+) -> tuple[int, list[tuple[Any, ...]]]:
     demo_posts = Post.objects.filter(author_id__in=user_ids)
     have = demo_posts.count()
     needed = max(0, target - have)
     ids = _allocate_ids(Post._meta.db_table, needed) if needed else []
-    posts, votes = [], []
+    posts: list[tuple[Any, ...]] = []
+    votes: list[tuple[Any, ...]] = []
     for offset, post_id in enumerate(ids):
         rng = _rng(seed, 1, have + offset)
         created = anchor - POST_WINDOW * rng.random()
@@ -125,8 +132,8 @@ def _seed_posts(seed: int, user_ids: list[int], target: int, anchor: datetime) -
             url, body = "", "\n\n".join(_sentence(rng, 12, 40) + "." for _ in range(rng.randint(1, 3)))
         posts.append((post_id, rng.choice(user_ids), title, url, body, created, score, 0, 0.0))
         votes.extend((post_id, voter, created) for voter in rng.sample(user_ids, score))
-    _copy(Post._meta.db_table,
-          ("id", "author_id", "title", "url", "body", "created", "score", "comment_count", "hot"), posts)  # fmt: skip
+    columns = ("id", "author_id", "title", "url", "body", "created", "score", "comment_count", "hot")
+    _copy(Post._meta.db_table, columns, posts)
     _copy("board_postvote", ("post_id", "user_id", "created"), votes)
     if ids:
         # A range, not a 100k-item IN list; the ranking formula lives only in SQL (HotRank).
@@ -140,13 +147,16 @@ def _seed_comments(seed: int, user_ids: list[int], target: int, anchor: datetime
     needed = max(0, target - have)
     if not needed:
         return 0, 0
-    posts = list(Post.objects.filter(author_id__in=user_ids).order_by("id").values_list("id", "created", "score"))
+    posts = list(
+        Post.objects.filter(author_id__in=user_ids).order_by("id").values_list("id", "created", "score")
+    )
     if not posts:
         return 0, 0
     # Busier posts draw more comments: pick posts by cumulative (score + 1).
     cumulative = list(itertools.accumulate(score + 1 for _, _, score in posts))
     ids = _allocate_ids(Comment._meta.db_table, needed)
-    comments, votes = [], []
+    comments: list[tuple[Any, ...]] = []
+    votes: list[tuple[Any, ...]] = []
     per_post: dict[int, list[int]] = {}
     added_per_post: dict[int, int] = {}
     for offset, comment_id in enumerate(ids):
@@ -156,12 +166,18 @@ def _seed_comments(seed: int, user_ids: list[int], target: int, anchor: datetime
         parent = rng.choice(siblings) if siblings and rng.random() < REPLY_RATIO else None
         created = min(anchor, post_created + COMMENT_WINDOW * rng.random())
         score = _score(rng, 1.6, len(user_ids))
-        comments.append((comment_id, post_id, rng.choice(user_ids), parent, _sentence(rng, 6, 30) + ".", created, score))
+        comments.append(
+            (comment_id, post_id, rng.choice(user_ids), parent, _sentence(rng, 6, 30) + ".", created, score)
+        )
         votes.extend((comment_id, voter, created) for voter in rng.sample(user_ids, score))
         siblings.append(comment_id)
         added_per_post[post_id] = added_per_post.get(post_id, 0) + 1
     # A reply may be generated before its parent's timestamp; ids keep the thread order right anyway.
-    _copy(Comment._meta.db_table, ("id", "post_id", "author_id", "parent_id", "body", "created", "score"), comments)
+    _copy(
+        Comment._meta.db_table,
+        ("id", "post_id", "author_id", "parent_id", "body", "created", "score"),
+        comments,
+    )
     _copy("board_commentvote", ("comment_id", "user_id", "created"), votes)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -83,7 +83,9 @@ def comment_thread(*, viewer: Viewer, post_id: int) -> list[ThreadedComment]:
         .order_by("created", "id")
     )
     if viewer.is_authenticated:
-        queryset = queryset.annotate(voted=Exists(CommentVote.objects.filter(comment=OuterRef("pk"), user=viewer)))
+        queryset = queryset.annotate(
+            voted=Exists(CommentVote.objects.filter(comment=OuterRef("pk"), user=viewer))
+        )
     else:
         queryset = queryset.annotate(voted=Value(False, output_field=BooleanField()))
     children: dict[int | None, list[Comment]] = {}
@@ -92,9 +94,9 @@ def comment_thread(*, viewer: Viewer, post_id: int) -> list[ThreadedComment]:
     thread: list[ThreadedComment] = []
     stack = [(comment, 0) for comment in reversed(children.get(None, []))]
     while stack:
-        comment, depth = stack.pop()
-        thread.append(ThreadedComment(comment, depth))
-        stack.extend((reply, depth + 1) for reply in reversed(children.get(comment.pk, [])))
+        current, depth = stack.pop()
+        thread.append(ThreadedComment(current, depth))
+        stack.extend((reply, depth + 1) for reply in reversed(children.get(current.pk, [])))
     return thread
 
 

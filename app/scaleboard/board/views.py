@@ -17,7 +17,12 @@ def _post_list_page(request: HttpRequest, listing: str) -> HttpResponse:
     page = PageForm(request.GET).page()
     select = selectors.post_list_hot if listing == "hot" else selectors.post_list_new
     posts = select(viewer=request.user, page=page)
-    context = {"posts": posts, "listing": listing, "page": page, "first_rank": (page - 1) * selectors.PAGE_SIZE}
+    context = {
+        "posts": posts,
+        "listing": listing,
+        "page": page,
+        "first_rank": (page - 1) * selectors.PAGE_SIZE,
+    }
     context["has_next"] = len(posts) == selectors.PAGE_SIZE
     return render(request, "board/post_list.html", context)
 
@@ -49,7 +54,7 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 comment = services.comment_create(
-                    author=request.user,  # type: ignore[arg-type]  # authenticated above
+                    author=request.user,
                     post_id=post_id,
                     body=form.cleaned_data["body"],
                     parent_id=form.cleaned_data["parent"],
@@ -63,7 +68,9 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
     post = selectors.post_detail(viewer=request.user, post_id=post_id)
     thread = selectors.comment_thread(viewer=request.user, post_id=post_id)
     status = 400 if form.errors else 200
-    return render(request, "board/post_detail.html", {"post": post, "thread": thread, "form": form}, status=status)
+    return render(
+        request, "board/post_detail.html", {"post": post, "thread": thread, "form": form}, status=status
+    )
 
 
 @login_required

@@ -9,7 +9,11 @@ from datetime import UTC, datetime
 from scaleboard.ops.request_context import current_request_id
 
 # Attributes every LogRecord has; anything else was passed via `extra=` and belongs in the line.
-_STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "request_id"}
+_STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "request_id",
+}
 
 
 class RequestIdFilter(logging.Filter):

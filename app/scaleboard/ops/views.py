@@ -53,11 +53,13 @@ def _client_allowed(request: HttpRequest) -> bool:
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
     if not _client_allowed(request):
-        return HttpResponse("metrics are not available from your network\n", status=403, content_type="text/plain")
+        return HttpResponse(
+            "metrics are not available from your network\n", status=403, content_type="text/plain"
+        )
     registry = REGISTRY
     if value("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped library
+        multiprocess.MultiProcessCollector(registry)
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 

@@ -5,7 +5,6 @@ from collections.abc import Callable
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
-
 from scaleboard.accounts.models import ApiToken, User
 from scaleboard.accounts.services import api_token_authenticate, api_token_create
 from scaleboard.board import services
@@ -16,7 +15,8 @@ pytestmark = pytest.mark.django_db
 
 def test_signup_logs_in(client: Client) -> None:
     response = client.post(
-        "/signup", {"username": "newbie", "password1": "correct horse battery", "password2": "correct horse battery"}
+        "/signup",
+        {"username": "newbie", "password1": "correct horse battery", "password2": "correct horse battery"},
     )
     assert response.status_code == 302
     assert client.get("/").context["user"].username == "newbie"

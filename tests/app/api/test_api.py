@@ -11,7 +11,6 @@ from django.http import HttpResponse
 from django.test import Client
 from openapi_core import OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
-
 from scaleboard.accounts.models import User
 from scaleboard.accounts.services import api_token_create
 from scaleboard.board import services
@@ -30,13 +29,17 @@ def openapi() -> OpenAPI:
 def api(openapi: OpenAPI) -> Callable[..., HttpResponse]:
     """A client call whose request and response must both match the OpenAPI document."""
 
-    def call(method: str, path: str, body: Any = None, client: Client | None = None, **headers: str) -> HttpResponse:
+    def call(
+        method: str, path: str, body: Any = None, client: Client | None = None, **headers: str
+    ) -> HttpResponse:
         client = client or Client()
         kwargs: dict[str, Any] = {"headers": headers}
         if method == "post":
             kwargs.update(data="" if body is None else json.dumps(body), content_type="application/json")
         response = getattr(client, method)(path, **kwargs)
-        openapi.validate_response(DjangoOpenAPIRequest(response.wsgi_request), DjangoOpenAPIResponse(response))
+        openapi.validate_response(
+            DjangoOpenAPIRequest(response.wsgi_request), DjangoOpenAPIResponse(response)
+        )
         return response
 
     return call
@@ -79,7 +82,10 @@ def test_post_detail_and_comments(api: Callable[..., HttpResponse], make_post: C
     assert detail["body"] == "Question?"
     assert detail["url"] is None
     items = api("get", f"/api/posts/{post.pk}/comments").json()["items"]
-    assert [(c["body"], c["depth"], c["parent_id"]) for c in items] == [("top", 0, None), ("reply", 1, top.pk)]
+    assert [(c["body"], c["depth"], c["parent_id"]) for c in items] == [
+        ("top", 0, None),
+        ("reply", 1, top.pk),
+    ]
 
 
 def test_unknown_ids_are_404(api: Callable[..., HttpResponse], token: tuple[User, str]) -> None:
@@ -91,7 +97,9 @@ def test_unknown_ids_are_404(api: Callable[..., HttpResponse], token: tuple[User
     assert api("post", "/api/posts/999999/comments", {"body": "x"}, **auth).status_code == 404
 
 
-def test_create_post_comment_and_vote_with_a_token(api: Callable[..., HttpResponse], token: tuple[User, str]) -> None:
+def test_create_post_comment_and_vote_with_a_token(
+    api: Callable[..., HttpResponse], token: tuple[User, str]
+) -> None:
     user, plain = token
     auth = {"Authorization": f"Token {plain}"}
     created = api("post", "/api/posts", {"title": "Via API", "url": "https://example.com/api"}, **auth)
@@ -100,11 +108,16 @@ def test_create_post_comment_and_vote_with_a_token(api: Callable[..., HttpRespon
     assert Post.objects.get(pk=post_id).author == user
     comment = api("post", f"/api/posts/{post_id}/comments", {"body": "First!"}, **auth)
     assert comment.status_code == 201
-    reply = api("post", f"/api/posts/{post_id}/comments", {"body": "Re", "parent_id": comment.json()["id"]}, **auth)
+    reply = api(
+        "post", f"/api/posts/{post_id}/comments", {"body": "Re", "parent_id": comment.json()["id"]}, **auth
+    )
     assert reply.json()["parent_id"] == comment.json()["id"]
     assert api("post", f"/api/posts/{post_id}/vote", **auth).json() == {"voted": True, "score": 1}
     assert api("post", f"/api/posts/{post_id}/vote", **auth).json() == {"voted": False, "score": 0}
-    assert api("post", f"/api/comments/{comment.json()['id']}/vote", **auth).json() == {"voted": True, "score": 1}
+    assert api("post", f"/api/comments/{comment.json()['id']}/vote", **auth).json() == {
+        "voted": True,
+        "score": 1,
+    }
 
 
 def test_writes_need_authentication(api: Callable[..., HttpResponse], make_post: Callable[..., Post]) -> None:

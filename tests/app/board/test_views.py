@@ -5,7 +5,6 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 from pytest_django import DjangoAssertNumQueries
-
 from scaleboard.accounts.models import User
 from scaleboard.board import services
 from scaleboard.board.models import Comment, Post
@@ -72,7 +71,14 @@ def test_post_page_with_200_comments_within_the_query_budget(
 
 def test_pages_render(client: Client, make_post: Callable[..., Post]) -> None:
     post = make_post(title="Text post", body="Body text here")
-    for path in ("/", "/new", f"/post/{post.pk}", "/search?q=text", "/search", f"/user/{post.author.username}"):
+    for path in (
+        "/",
+        "/new",
+        f"/post/{post.pk}",
+        "/search?q=text",
+        "/search",
+        f"/user/{post.author.username}",
+    ):
         assert client.get(path).status_code == 200, path
     assert b"Body text here" in client.get(f"/post/{post.pk}").content
 
@@ -116,7 +122,9 @@ def test_submit_creates_a_post(user_client: tuple[Client, User]) -> None:
         {"title": "x" * 201, "url": "https://e.com"},
     ],
 )
-def test_invalid_submissions_rerender_with_errors(user_client: tuple[Client, User], data: dict[str, str]) -> None:
+def test_invalid_submissions_rerender_with_errors(
+    user_client: tuple[Client, User], data: dict[str, str]
+) -> None:
     client, _ = user_client
     response = client.post("/submit", data)
     assert response.status_code == 400
@@ -124,7 +132,9 @@ def test_invalid_submissions_rerender_with_errors(user_client: tuple[Client, Use
     assert Post.objects.count() == 0
 
 
-def test_comment_and_reply_through_the_page(user_client: tuple[Client, User], make_post: Callable[..., Post]) -> None:
+def test_comment_and_reply_through_the_page(
+    user_client: tuple[Client, User], make_post: Callable[..., Post]
+) -> None:
     client, _ = user_client
     post = make_post()
     response = client.post(f"/post/{post.pk}", {"body": "Top level"})
@@ -152,7 +162,9 @@ def test_anonymous_comment_goes_to_login(client: Client, make_post: Callable[...
     assert "/login" in response["Location"]
 
 
-def test_vote_without_javascript_redirects_back(user_client: tuple[Client, User], make_post: Callable[..., Post]) -> None:
+def test_vote_without_javascript_redirects_back(
+    user_client: tuple[Client, User], make_post: Callable[..., Post]
+) -> None:
     client, _ = user_client
     post = make_post()
     response = client.post(f"/post/{post.pk}/vote", {"next": "/new"})

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from config import env
 from environ import ImproperlyConfigured
 
-from config import env
 from tests.harness.servers import APP, REPO, production_env
 
 
@@ -34,7 +34,8 @@ def test_only_env_py_reads_the_environment() -> None:
     offenders = [
         str(path.relative_to(REPO))
         for path in APP.rglob("*.py")
-        if path.name != "env.py" and re.search(r"os\.environ\.get|os\.getenv|environ\.Env\(", path.read_text())
+        if path.name != "env.py"
+        and re.search(r"os\.environ\.get|os\.getenv|environ\.Env\(", path.read_text())
     ]
     assert offenders == []
 
@@ -99,7 +100,9 @@ def test_dot_env_is_read_only_when_asked(tmp_path: Path) -> None:
     try:
         base = {"PATH": os.environ["PATH"]}
         assert _production_python(code, base).stdout.strip() == "INFO"
-        assert _production_python(code, {**base, "DJANGO_READ_DOT_ENV_FILE": "true"}).stdout.strip() == "DEBUG"
+        assert (
+            _production_python(code, {**base, "DJANGO_READ_DOT_ENV_FILE": "true"}).stdout.strip() == "DEBUG"
+        )
         explicit = {**base, "DJANGO_READ_DOT_ENV_FILE": "true", "DJANGO_LOG_LEVEL": "WARNING"}
         assert _production_python(code, explicit).stdout.strip() == "WARNING"
     finally:

@@ -36,7 +36,7 @@ def test_static_files_are_served_hashed_and_cached(live_app: Gunicorn) -> None:
     _, _, page = get(live_app.url("/new"))
     match = re.search(rb'href="(/static/css/site\.[0-9a-f]{12}\.css)"', page)
     assert match, "the page links a content-hashed stylesheet"
-    status, headers, body = get(live_app.url(match.group(1).decode()), headers={"Accept-Encoding": "gzip"})
+    status, headers, _ = get(live_app.url(match.group(1).decode()), headers={"Accept-Encoding": "gzip"})
     assert status == 200
     assert "max-age=315360000" in headers["Cache-Control"]
     assert headers.get("Content-Encoding") == "gzip"
@@ -45,7 +45,9 @@ def test_static_files_are_served_hashed_and_cached(live_app: Gunicorn) -> None:
 def test_metrics_add_up_across_workers(live_app: Gunicorn) -> None:
     def answered() -> int:
         _, _, body = get(live_app.url("/metrics"))
-        pattern = rb'scaleboard_http_requests_total\{method="GET",status="200",view="board:search"\} ([0-9.]+)'
+        pattern = (
+            rb'scaleboard_http_requests_total\{method="GET",status="200",view="board:search"\} ([0-9.]+)'
+        )
         found = re.search(pattern, body)
         return int(float(found.group(1))) if found else 0
 
@@ -84,11 +86,13 @@ def app_with_own_database(tmp_path: Path) -> Iterator[tuple[Gunicorn, object]]:
         remove_cluster(cluster)
 
 
-def test_database_outage_gives_503_then_recovers_by_itself(app_with_own_database: tuple[Gunicorn, object]) -> None:
+def test_database_outage_gives_503_then_recovers_by_itself(
+    app_with_own_database: tuple[Gunicorn, object],
+) -> None:
     server, cluster = app_with_own_database
     assert get(server.url("/"))[0] == 200
     cluster.stop(mode="fast")  # type: ignore[attr-defined]
-    # Every request of several (both workers, held connections included) is a quick 503, never a 500 or a hang.
+    # Each of several requests (both workers, held connections too) is a quick 503, never a 500 or a hang.
     for path in ("/", "/new", "/api/posts", "/", "/new", "/api/posts"):
         status, headers, _ = get(server.url(path), timeout=10)
         assert status == 503, path
@@ -98,7 +102,9 @@ def test_database_outage_gives_503_then_recovers_by_itself(app_with_own_database
     assert status == 503
     assert "database unreachable" in json.loads(body)["reason"]
     cluster.start()  # type: ignore[attr-defined]
-    statuses = [get(server.url(path), timeout=10)[0] for path in ("/", "/new", "/api/posts", "/", "/new", "/readyz")]
+    statuses = [
+        get(server.url(path), timeout=10)[0] for path in ("/", "/new", "/api/posts", "/", "/new", "/readyz")
+    ]
     assert statuses == [200] * 6
     assert server.process is not None
     assert server.process.poll() is None, "gunicorn kept running; nothing was restarted"
