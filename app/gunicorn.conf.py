@@ -49,6 +49,9 @@ errorlog = "-"
 # %(M)s is the request time in milliseconds; %({x-request-id}o)s ties the line to the app's logs.
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s ua="%(a)s"'
 proc_name = "scaleboard"
+# gunicorn 24+ opens a control socket at one fixed per-user path; several servers on a host (the local
+# stack, the tests) would fight over it. Servers are managed with signals and systemd instead.
+control_socket_disable = True
 
 # Prometheus metrics from all workers of this server are merged through files in one directory.
 # The workers inherit the variable from this (master) process.

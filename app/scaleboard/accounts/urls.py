@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
 
 from scaleboard.accounts import views
 
@@ -7,6 +7,7 @@ urlpatterns = [
     path("signup", views.signup, name="signup"),
     path("login", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
-    path("user/<str:username>", views.profile, name="profile"),
+    # Only characters Django allows in usernames, so odd bytes (e.g. NUL) are a 404, never a database error.
+    re_path(r"^user/(?P<username>[\w.@+-]+)$", views.profile, name="profile"),
     path("settings/tokens", views.api_tokens, name="api-tokens"),
 ]
