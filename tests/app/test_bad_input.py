@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import pytest
 from django.test import Client
-
 from scaleboard.accounts.models import User
 
 pytestmark = pytest.mark.django_db
