@@ -13,6 +13,13 @@ SEED_COMMENTS ?= 1500
 SEED ?= 1
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k api -x"`.
 PYTEST_ARGS ?=
+# The local production stack: `make stack-up TOPOLOGY=split APP_SERVERS=3`.
+TOPOLOGY ?= all-in-one
+APP_SERVERS ?= 1
+PORT ?= 8080
+WORKERS ?= 2
+# CPU cap per app server (e.g. 0.5), needs root; empty = uncapped.
+CPUS_PER_SERVER ?=
 # Arguments for `make manage`, e.g. `make manage ARGS="createsuperuser"`.
 ARGS ?=
 
@@ -74,6 +81,20 @@ db-stop: ## Stop the project-local PostgreSQL (data is kept)
 .PHONY: db-status
 db-status: ## Say whether the project-local PostgreSQL runs
 	@$(PYTHON) deploy/local/postgres.py status || true
+
+.PHONY: stack-up
+stack-up: setup ## Production stack as processes: PostgreSQL + APP_SERVERS gunicorns + nginx on PORT
+	$(BIN)/python deploy/local/stack.py up --topology $(TOPOLOGY) --app-servers $(APP_SERVERS) --port $(PORT) \
+		--workers $(WORKERS) $(if $(CPUS_PER_SERVER),--cpus-per-server $(CPUS_PER_SERVER)) \
+		--seed $(SEED_USERS),$(SEED_POSTS),$(SEED_COMMENTS)
+
+.PHONY: stack-status
+stack-status: setup ## Show the local stack's processes and their health
+	$(BIN)/python deploy/local/stack.py status
+
+.PHONY: stack-down
+stack-down: setup ## Stop everything stack-up started (the stack's database files are kept)
+	$(BIN)/python deploy/local/stack.py down
 
 .PHONY: env-example
 env-example: setup ## Regenerate .env.example from the env contract (app/config/env.py)

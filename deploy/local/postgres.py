@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIR = ROOT / ".var" / "postgres"
 SUPERUSER = "scaleboard"
 DATABASE = "scaleboard"
-# Only names the socket file (.s.PGSQL.5432): the cluster never listens on TCP.
-PORT = 5432
+# Names the socket file (.s.PGSQL.<port>); a cluster with listen_tcp also takes it on 127.0.0.1.
+DEFAULT_PORT = 5432
 # PostgreSQL refuses to run as root; as root we run the server as the account Debian's package creates.
 SERVER_ACCOUNT_WHEN_ROOT = "postgres"
 # A Unix socket path is limited to 107 bytes on Linux.
@@ -66,16 +66,18 @@ def install_binaries_if_possible() -> None:
             raise
     print("PostgreSQL server binaries missing: installing Debian's postgresql package ...", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "install", "-y", "-q", "postgresql"], check=True, env=env)  # noqa: S607 - apt is on PATH by design
+    subprocess.run(["apt-get", "install", "-y", "-q", "postgresql"], check=True, env=env)
     find_bin_dir()
 
 
 @dataclass
 class Cluster:
-    """One cluster in `datadir`, listening only on a Unix socket inside it."""
+    """One cluster in `datadir`, on a Unix socket inside it and, with listen_tcp, on 127.0.0.1:port."""
 
     datadir: Path
     throwaway: bool = False
+    port: int = DEFAULT_PORT
+    listen_tcp: bool = False
 
     @property
     def socket_dir(self) -> Path:
@@ -86,6 +88,10 @@ class Cluster:
         return self.datadir.parent / f"{self.datadir.name}.log"
 
     def url(self, database: str = DATABASE) -> str:
+        if self.listen_tcp:
+            return f"postgres://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+        if self.port != DEFAULT_PORT:
+            raise PostgresError("a socket-only cluster needs the default port: socket URLs cannot carry one")
         # django-environ's form for a Unix socket: the socket directory is the path before the name.
         return f"postgres://{SUPERUSER}@/{self.socket_dir}/{database}"
 
@@ -104,7 +110,7 @@ class Cluster:
 
     def _run(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         argv = self._as_server_user([str(find_bin_dir() / tool), *args])
-        return subprocess.run(argv, check=check, capture_output=True, text=True)  # noqa: S603 - fixed argv
+        return subprocess.run(argv, check=check, capture_output=True, text=True)
 
     def _give_to_server_user(self, path: Path) -> None:
         if os.geteuid() == 0:
@@ -121,7 +127,7 @@ class Cluster:
         return self._run("pg_ctl", "status", "-D", str(self.datadir), check=False).returncode == 0
 
     def init(self) -> None:
-        socket = self.socket_dir / f".s.PGSQL.{PORT}"
+        socket = self.socket_dir / f".s.PGSQL.{self.port}"
         if len(str(socket)) > MAX_SOCKET_PATH:
             raise PostgresError(f"socket path too long for Linux ({socket}); use a shorter --dir")
         self.datadir.parent.mkdir(parents=True, exist_ok=True)
@@ -135,12 +141,7 @@ class Cluster:
         )  # fmt: skip
         if result.returncode != 0:
             raise PostgresError(f"initdb failed in {self.datadir}:\n{result.stderr.strip()}")
-        settings = {
-            "listen_addresses": "''",
-            "unix_socket_directories": f"'{self.socket_dir}'",
-            "port": str(PORT),
-            "max_connections": "200",
-        }
+        settings = {"unix_socket_directories": f"'{self.socket_dir}'", "max_connections": "200"}
         if self.throwaway:
             settings.update(THROWAWAY_SETTINGS)
         with (self.datadir / "postgresql.auto.conf").open("a") as conf:
@@ -151,8 +152,11 @@ class Cluster:
             self.init()
         if self.is_running():
             return
-        result = self._run(
-            "pg_ctl",
+        # Where to listen is decided per start, so one data directory can serve either topology.
+        # Trust auth on 127.0.0.1 is acceptable only because nothing off this machine can connect.
+        listen = "127.0.0.1" if self.listen_tcp else ""
+        options = f"-c listen_addresses='{listen}' -c port={self.port}"
+        pg_ctl_start = [
             "start",
             "-D",
             str(self.datadir),
@@ -161,8 +165,10 @@ class Cluster:
             "-w",
             "-t",
             "60",
-            check=False,
-        )
+            "-o",
+            options,
+        ]
+        result = self._run("pg_ctl", *pg_ctl_start, check=False)
         if result.returncode != 0:
             tail = self.log_file.read_text(errors="replace").splitlines()[-10:]
             raise PostgresError("PostgreSQL did not start; last log lines:\n" + "\n".join(tail))
@@ -175,9 +181,9 @@ class Cluster:
     def psql(self, sql: str, database: str = "postgres") -> str:
         argv = [
             str(find_bin_dir() / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-            "-h", str(self.socket_dir), "-p", str(PORT), "-U", SUPERUSER, "-d", database, "-c", sql,
+            "-h", str(self.socket_dir), "-p", str(self.port), "-U", SUPERUSER, "-d", database, "-c", sql,
         ]  # fmt: skip
-        result = subprocess.run(argv, check=False, capture_output=True, text=True)  # noqa: S603 - fixed argv
+        result = subprocess.run(argv, check=False, capture_output=True, text=True)
         if result.returncode != 0:
             raise PostgresError(f"psql failed: {result.stderr.strip()}")
         return result.stdout.strip()
@@ -193,7 +199,7 @@ class Cluster:
     def wait_until_accepting(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if (self.socket_dir / f".s.PGSQL.{PORT}").exists():
+            if (self.socket_dir / f".s.PGSQL.{self.port}").exists():
                 try:
                     self.psql("SELECT 1")
                     return

@@ -15,7 +15,8 @@ from scaleboard.accounts.models import User
 from scaleboard.board import services
 from scaleboard.board.models import Post
 
-from tests.harness.servers import Gunicorn, manage, production_env, with_database
+from deploy.local.stack import manage
+from tests.harness.servers import Gunicorn, production_env, with_database
 
 _names = itertools.count(1)
 

@@ -13,6 +13,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deploy.local.stack import app_server_env
+
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app"
 
@@ -23,6 +25,26 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_port_block(count: int, start: int = 18000) -> int:
+    """The first of `count` consecutive free ports, searched below the kernel's ephemeral range
+    (so no outgoing connection can take one of them meanwhile)."""
+    for base in range(start, 32000 - count):
+        ports = range(base, base + count)
+        if all(_is_free(port) for port in ports):
+            return base
+    raise RuntimeError(f"no {count} consecutive free ports between {start} and 32000")
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def with_database(url: str, name: str) -> str:
     """The same server URL with another database name (works for TCP and socket URLs)."""
     base, _, rest = url.rpartition("/")
@@ -31,32 +53,13 @@ def with_database(url: str, name: str) -> str:
 
 
 def production_env(database_url: str, static_root: Path, **extra: str) -> dict[str, str]:
-    """The env contract's required set plus what a plain-HTTP lab needs; nothing inherited from tests."""
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
-    return {
-        **keep,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": "live-test-secret-key-that-is-long-enough-for-django-checks-0123456789",
-        "DATABASE_URL": database_url,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_HTTPS": "false",
-        "DJANGO_STATIC_ROOT": str(static_root),
+    """What the local stack gives its app servers (one definition: deploy/local/stack.py)."""
+    return app_server_env(
+        database_url=database_url,
+        static_root=static_root,
+        secret_key="live-test-secret-key-that-is-long-enough-for-django-checks-0123456789",
         **extra,
-    }
-
-
-def manage(env: dict[str, str], *args: str, timeout: float = 300) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=APP,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
     )
-    if result.returncode != 0:
-        raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
 
 
 @dataclass
@@ -104,10 +107,10 @@ class Gunicorn:
 
 
 def get(
-    url: str, headers: dict[str, str] | None = None, timeout: float = 10
+    url: str, headers: dict[str, str] | None = None, timeout: float = 10, data: bytes | None = None
 ) -> tuple[int, dict[str, str], bytes]:
-    """A GET that returns (status, headers, body) for any status, without raising on 4xx/5xx."""
-    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - loopback only
+    """A GET (a POST when `data` is given) returning (status, headers, body); never raises on 4xx/5xx."""
+    request = urllib.request.Request(url, headers=headers or {}, data=data)  # noqa: S310 - loopback only
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback only
             return response.status, dict(response.headers), response.read()

@@ -8,7 +8,7 @@ from functools import wraps
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from scaleboard.api.auth import api_write
 from scaleboard.api.openapi import document
@@ -54,7 +54,7 @@ def _limit(request: HttpRequest) -> int:
     return int(raw)
 
 
-@require_GET
+@require_safe
 def openapi(request: HttpRequest) -> JsonResponse:
     return JsonResponse(document())
 
@@ -88,7 +88,7 @@ def _post_create(request: HttpRequest) -> HttpResponse:
     return JsonResponse(post_json(post, with_body=True), status=201)
 
 
-@require_GET
+@require_safe
 def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
     post = Post.objects.select_related("author").filter(pk=post_id).first()
     if post is None:

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from scaleboard.board import selectors, services
 from scaleboard.board.forms import CommentForm, PageForm, PostForm, SearchForm
@@ -27,17 +27,17 @@ def _post_list_page(request: HttpRequest, listing: str) -> HttpResponse:
     return render(request, "board/post_list.html", context)
 
 
-@require_GET
+@require_safe
 def hot(request: HttpRequest) -> HttpResponse:
     return _post_list_page(request, "hot")
 
 
-@require_GET
+@require_safe
 def new(request: HttpRequest) -> HttpResponse:
     return _post_list_page(request, "new")
 
 
-@require_GET
+@require_safe
 def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""

@@ -13,7 +13,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ def _not_ready(reason: str) -> JsonResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
     """Ready = the database answers and every migration is applied."""
     connection = connections[DEFAULT_DB_ALIAS]
@@ -50,7 +50,7 @@ def _client_allowed(request: HttpRequest) -> bool:
 
 
 @never_cache
-@require_GET
+@require_safe
 def metrics(request: HttpRequest) -> HttpResponse:
     if not _client_allowed(request):
         return HttpResponse(

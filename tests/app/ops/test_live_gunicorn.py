@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from deploy.local.stack import manage
 from tests.harness.database import remove_cluster, start_throwaway_cluster
-from tests.harness.servers import Gunicorn, get, manage, production_env
+from tests.harness.servers import Gunicorn, get, production_env
 
 pytestmark = pytest.mark.live
 

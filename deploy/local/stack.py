@@ -1,0 +1,441 @@
+"""The production stack as real processes on this machine: PostgreSQL, N gunicorn app servers, nginx.
+
+    python deploy/local/stack.py up --topology split --app-servers 3 [--port 8080] [--cpus-per-server 0.25]
+    python deploy/local/stack.py status
+    python deploy/local/stack.py down
+
+Topologies: `all-in-one` (the app reaches PostgreSQL over its Unix socket, as on one server) and `split`
+(over TCP, as from separate app servers). Either way each app server is gunicorn with production
+settings and app/gunicorn.conf.py on its own loopback port, nginx (rendered from deploy/nginx) balances
+over them, and migrations run once before any app server starts. Everything lives in .var/stack/; the
+database is kept across `down`/`up`, so demo data is seeded once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from deploy.local.cpu_cap import CpuCap, CpuCapError, check_available  # noqa: E402 - needs sys.path above
+from deploy.local.postgres import DEFAULT_PORT, Cluster, PostgresError  # noqa: E402
+from deploy.nginx.render import render  # noqa: E402
+
+APP = ROOT / "app"
+DEFAULT_DIR = ROOT / ".var" / "stack"
+TOPOLOGIES = ("all-in-one", "split")
+FIRST_APP_PORT = 8101
+DATABASE_PORT = 5442
+MAX_APP_SERVERS = 16
+
+
+class StackError(RuntimeError):
+    """Something the user can act on; the message says what."""
+
+
+@dataclass
+class AppServer:
+    index: int
+    port: int
+    pid: int = 0
+    cpus: float | None = None
+
+    @property
+    def name(self) -> str:
+        return f"app-{self.index}"
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+@dataclass
+class Stack:
+    directory: Path
+    topology: str = "all-in-one"
+    port: int = 8080
+    database_port: int = DATABASE_PORT
+    workers: int = 2
+    app_servers: list[AppServer] = field(default_factory=list)
+    nginx_pid: int = 0
+
+    # -- where things live ---------------------------------------------------------------------
+    @property
+    def state_file(self) -> Path:
+        return self.directory / "state.json"
+
+    @property
+    def logs(self) -> Path:
+        return self.directory / "logs"
+
+    @property
+    def nginx_dir(self) -> Path:
+        return self.directory / "nginx"
+
+    @property
+    def static_root(self) -> Path:
+        return self.directory / "static"
+
+    @property
+    def cluster(self) -> Cluster:
+        split = self.topology == "split"
+        # All-in-one uses only the socket (inside this directory), so the default port cannot clash.
+        port = self.database_port if split else DEFAULT_PORT
+        return Cluster(self.directory / "postgres", port=port, listen_tcp=split)
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    # -- state ---------------------------------------------------------------------------------
+    def save(self) -> None:
+        data = asdict(self)
+        data["directory"] = str(self.directory)
+        self.state_file.write_text(json.dumps(data, indent=2))
+
+    @classmethod
+    def load(cls, directory: Path) -> Stack:
+        state_file = directory / "state.json"
+        if not state_file.exists():
+            raise StackError(f"no stack in {directory}: start one with `make stack-up`")
+        data = json.loads(state_file.read_text())
+        data["directory"] = Path(data["directory"])
+        data["app_servers"] = [AppServer(**server) for server in data["app_servers"]]
+        return cls(**data)
+
+    # -- the environment every app server gets (the env contract's required set + lab knobs) ---
+    def secret_key(self) -> str:
+        path = self.directory / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(50))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def app_env(self, **extra: str) -> dict[str, str]:
+        return app_server_env(
+            database_url=self.cluster.url(),
+            static_root=self.static_root,
+            secret_key=self.secret_key(),
+            WEB_CONCURRENCY=str(self.workers),
+            **extra,
+        )
+
+
+def app_server_env(*, database_url: str, static_root: Path, secret_key: str, **extra: str) -> dict[str, str]:
+    """Production settings for a plain-HTTP lab: the contract's required variables and nothing inherited."""
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
+    return {
+        **keep,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": secret_key,
+        "DATABASE_URL": database_url,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_HTTPS": "false",
+        "DJANGO_STATIC_ROOT": str(static_root),
+        **extra,
+    }
+
+
+def manage(env: dict[str, str], *args: str, timeout: float = 900) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=APP,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if result.returncode != 0:
+        raise StackError(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def http_status(url: str, timeout: float = 2) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return 0
+
+
+def wait_for(url: str, expect: int = 200, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if http_status(url) == expect:
+            return
+        time.sleep(0.1)
+    raise StackError(f"{url} did not answer {expect} within {timeout:.0f}s")
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def process_alive(pid: int, name: str) -> bool:
+    """True if `pid` runs and is the kind of process we started (pids get reused)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return False
+    return pid > 0 and name.encode() in cmdline
+
+
+# -- app servers -----------------------------------------------------------------------------------
+def start_app_server(stack: Stack, server: AppServer) -> None:
+    cap = None
+    if server.cpus:
+        cap = CpuCap(f"{stack.directory.name}-{server.name}", server.cpus)
+        cap.create()
+    env = stack.app_env(GUNICORN_BIND=f"127.0.0.1:{server.port}")
+    stack.logs.mkdir(parents=True, exist_ok=True)
+    with (stack.logs / f"{server.name}.log").open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(APP / "gunicorn.conf.py")],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            # Join the cap before exec, so gunicorn and every worker it forks are held to it.
+            preexec_fn=cap.join if cap else None,
+        )
+    server.pid = process.pid
+    try:
+        wait_for(server.url("/healthz"), timeout=60)
+    except StackError as exc:
+        raise StackError(f"{exc}; see {stack.logs / (server.name + '.log')}") from exc
+
+
+def stop_app_server(stack: Stack, server: AppServer, sig: int = signal.SIGTERM, timeout: float = 40) -> None:
+    if process_alive(server.pid, "gunicorn"):
+        os.kill(server.pid, sig)
+        deadline = time.monotonic() + timeout
+        while process_alive(server.pid, "gunicorn") and time.monotonic() < deadline:
+            _reap(server.pid)
+            time.sleep(0.1)
+        if process_alive(server.pid, "gunicorn"):
+            os.killpg(server.pid, signal.SIGKILL)
+    if server.cpus:
+        cap = CpuCap(f"{stack.directory.name}-{server.name}", server.cpus)
+        for pid in cap.pids():  # workers orphaned by a kill -9 of their master
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+        cap.remove()
+
+
+def _reap(pid: int) -> None:
+    # When this process started the server it is also its parent: collect the exit status.
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+# -- nginx -------------------------------------------------------------------------------------------
+def start_nginx(stack: Stack) -> None:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        raise StackError("nginx not found: install it with `sudo apt-get install nginx`")
+    runtime = stack.nginx_dir
+    runtime.mkdir(parents=True, exist_ok=True)
+    user = ""
+    if os.geteuid() == 0:
+        # Workers drop to nobody; give them the temp dirs they write request bodies to.
+        user = "nobody nogroup"
+        nobody = pwd.getpwnam("nobody")
+        for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (runtime / sub).mkdir(exist_ok=True)
+            os.chown(runtime / sub, nobody.pw_uid, nobody.pw_gid)
+    site = render(
+        "site",
+        nginx_upstream_servers=[f"127.0.0.1:{server.port}" for server in stack.app_servers],
+        nginx_listen_address="127.0.0.1",
+        nginx_listen_port=stack.port,
+        nginx_static_root=str(stack.static_root),
+        nginx_access_log=str(stack.logs / "nginx.access.log"),
+        nginx_error_log=str(stack.logs / "nginx.error.log"),
+    )
+    (runtime / "site.conf").write_text(site)
+    main = render(
+        "main",
+        nginx_user=user,
+        nginx_runtime_dir=str(runtime),
+        nginx_site_config=str(runtime / "site.conf"),
+        nginx_error_log=str(stack.logs / "nginx.error.log"),
+        nginx_worker_processes=1,
+    )
+    (runtime / "nginx.conf").write_text(main)
+    command = [
+        nginx,
+        "-p",
+        str(runtime),
+        "-e",
+        str(stack.logs / "nginx.error.log"),
+        "-c",
+        str(runtime / "nginx.conf"),
+    ]
+    checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
+    if checked.returncode != 0:
+        raise StackError(f"rendered nginx config is invalid:\n{checked.stderr}")
+    subprocess.run(command, check=True)
+    stack.nginx_pid = int((runtime / "nginx.pid").read_text())
+    wait_for(stack.url("/healthz"), timeout=20)
+
+
+def stop_nginx(stack: Stack) -> None:
+    if process_alive(stack.nginx_pid, "nginx"):
+        os.kill(stack.nginx_pid, signal.SIGQUIT)  # graceful: finish requests in flight
+        deadline = time.monotonic() + 20
+        while process_alive(stack.nginx_pid, "nginx") and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+# -- the whole stack -------------------------------------------------------------------------------
+def up(
+    directory: Path = DEFAULT_DIR,
+    *,
+    topology: str = "all-in-one",
+    app_servers: int = 1,
+    port: int = 8080,
+    first_app_port: int = FIRST_APP_PORT,
+    database_port: int = DATABASE_PORT,
+    workers: int = 2,
+    cpus_per_server: float | None = None,
+    seed: tuple[int, int, int] = (50, 500, 1500),
+) -> Stack:
+    if topology not in TOPOLOGIES:
+        raise StackError(f"TOPOLOGY must be one of {', '.join(TOPOLOGIES)}, not {topology!r}")
+    if not 1 <= app_servers <= MAX_APP_SERVERS:
+        raise StackError(f"APP_SERVERS must be 1..{MAX_APP_SERVERS}, not {app_servers}")
+    directory.mkdir(parents=True, exist_ok=True)
+    if (directory / "state.json").exists():
+        running = Stack.load(directory)
+        if any(process_alive(s.pid, "gunicorn") for s in running.app_servers) or process_alive(
+            running.nginx_pid, "nginx"
+        ):
+            raise StackError(f"a stack is already running from {directory}: `make stack-down` first")
+    ports = [port, *range(first_app_port, first_app_port + app_servers)]
+    if topology == "split":
+        ports.append(database_port)
+    busy = [p for p in ports if not port_is_free(p)]
+    if busy:
+        raise StackError(f"port(s) in use: {', '.join(map(str, busy))}; stop what uses them or pick PORT=")
+    if cpus_per_server:
+        check_available()  # before anything starts: say now if caps cannot work here
+    stack = Stack(
+        directory=directory, topology=topology, port=port, database_port=database_port, workers=workers
+    )
+    stack.app_servers = [
+        AppServer(index=i, port=first_app_port + i - 1, cpus=cpus_per_server)
+        for i in range(1, app_servers + 1)
+    ]
+    stack.save()
+    try:
+        stack.cluster.start()
+        env = stack.app_env()
+        where = f"TCP 127.0.0.1:{database_port}" if topology == "split" else "Unix socket"
+        print(f"stack: PostgreSQL up ({topology}: {where})")
+        manage(env, "migrate", "--noinput")  # once per release, before any app server starts
+        manage(env, "collectstatic", "--noinput", "-v0")
+        users, posts, comments = seed
+        print(
+            "stack: "
+            + manage(
+                env, "seed_demo", "--users", str(users), "--posts", str(posts), "--comments", str(comments)
+            ).strip()
+        )
+        for server in stack.app_servers:
+            start_app_server(stack, server)
+            stack.save()
+            cap = f", capped at {server.cpus} CPU" if server.cpus else ""
+            print(f"stack: {server.name} on {server.url()} (pid {server.pid}{cap})")
+        start_nginx(stack)
+        stack.save()
+    except (StackError, PostgresError, CpuCapError, subprocess.CalledProcessError):
+        down(directory)
+        raise
+    print(f"stack: nginx on {stack.url()} -> {len(stack.app_servers)} app server(s)")
+    return stack
+
+
+def down(directory: Path = DEFAULT_DIR) -> None:
+    stack = Stack.load(directory)
+    stop_nginx(stack)
+    for server in stack.app_servers:
+        stop_app_server(stack, server)
+    stack.cluster.stop()
+    stack.state_file.unlink()
+    print(f"stack: stopped (data kept in {directory / 'postgres'})")
+
+
+def status(directory: Path = DEFAULT_DIR) -> bool:
+    stack = Stack.load(directory)
+    healthy = True
+    print(f"topology {stack.topology}, {len(stack.app_servers)} app server(s), {stack.workers} workers each")
+    rows = [
+        ("nginx", stack.url(), process_alive(stack.nginx_pid, "nginx"), http_status(stack.url("/healthz")))
+    ]
+    rows += [
+        (s.name, s.url(), process_alive(s.pid, "gunicorn"), http_status(s.url("/readyz")))
+        for s in stack.app_servers
+    ]
+    for name, url, alive, code in rows:
+        healthy &= alive and code == 200
+        print(f"  {name:8} {url:28} {'running' if alive else 'DOWN':8} HTTP {code or '-'}")
+    database = stack.cluster.is_running()
+    healthy &= database
+    print(f"  {'postgres':8} {stack.cluster.url():28} {'running' if database else 'DOWN'}")
+    return healthy
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("--topology", default="all-in-one")
+    parser.add_argument("--app-servers", type=int, default=1)
+    parser.add_argument("--port", type=int, default=8080, help="nginx port on 127.0.0.1")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per app server")
+    parser.add_argument("--cpus-per-server", type=float, default=None, help="CPU cap per app server (root)")
+    parser.add_argument("--seed", default="50,500,1500", help="demo users,posts,comments")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "up":
+            users, posts, comments = (int(n) for n in args.seed.split(","))
+            up(
+                args.dir.resolve(), topology=args.topology, app_servers=args.app_servers, port=args.port,
+                workers=args.workers, cpus_per_server=args.cpus_per_server, seed=(users, posts, comments),
+            )  # fmt: skip
+        elif args.command == "down":
+            down(args.dir.resolve())
+        else:
+            return 0 if status(args.dir.resolve()) else 3
+    except (StackError, PostgresError, CpuCapError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
