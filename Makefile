@@ -20,6 +20,16 @@ PORT ?= 8080
 WORKERS ?= 2
 # CPU cap per app server (e.g. 0.5), needs root; empty = uncapped.
 CPUS_PER_SERVER ?=
+# Load tests: `make loadtest HOST=http://127.0.0.1:8080 USERS=50 RUN_TIME=60s [SCENARIO=read,api]`.
+HOST ?=
+USERS ?= 20
+SPAWN_RATE ?= 5
+RUN_TIME ?= 60s
+PROCESSES ?= 1
+SCENARIO ?=
+LOAD_SHAPE ?=
+MASTER_HOST ?= 127.0.0.1
+EXPECT_WORKERS ?= 1
 # Arguments for `make manage`, e.g. `make manage ARGS="createsuperuser"`.
 ARGS ?=
 
@@ -95,6 +105,19 @@ stack-status: setup ## Show the local stack's processes and their health
 .PHONY: stack-down
 stack-down: setup ## Stop everything stack-up started (the stack's database files are kept)
 	$(BIN)/python deploy/local/stack.py down
+
+.PHONY: loadtest
+loadtest: setup ## Headless Locust run against HOST; CSV + HTML in loadtest/reports/; fails on thresholds
+	HOST=$(HOST) USERS=$(USERS) SPAWN_RATE=$(SPAWN_RATE) RUN_TIME=$(RUN_TIME) PROCESSES=$(PROCESSES) \
+		SCENARIO=$(SCENARIO) LOAD_SHAPE=$(LOAD_SHAPE) loadtest/run.sh
+
+.PHONY: loadtest-master
+loadtest-master: setup ## Distributed Locust: the master (web UI on :8089) waiting for EXPECT_WORKERS
+	.venv/bin/locust -f loadtest/locustfile.py --master --expect-workers $(EXPECT_WORKERS) --host $(HOST)
+
+.PHONY: loadtest-worker
+loadtest-worker: setup ## Distributed Locust: a worker connecting to MASTER_HOST (run one per core/machine)
+	.venv/bin/locust -f loadtest/locustfile.py --worker --master-host $(MASTER_HOST)
 
 .PHONY: env-example
 env-example: setup ## Regenerate .env.example from the env contract (app/config/env.py)

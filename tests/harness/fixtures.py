@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,9 @@ from scaleboard.accounts.models import User
 from scaleboard.board import services
 from scaleboard.board.models import Post
 
+from deploy.local import stack as local_stack
 from deploy.local.stack import manage
-from tests.harness.servers import Gunicorn, production_env, with_database
+from tests.harness.servers import Gunicorn, free_port_block, production_env, with_database
 
 _names = itertools.count(1)
 
@@ -74,3 +77,27 @@ def live_app(live_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[local_stack.Stack]:
+    """The local production stack, split topology, 3 app servers, on ports of its own; shared by the
+    stack, reliability and load tests (starting it costs ~10 s)."""
+    directory = Path(tempfile.mkdtemp(prefix="scaleboard-stack-"))
+    directory.chmod(0o755)  # nginx workers and the postgres account read from here when run as root
+    base = free_port_block(5)  # nginx, 3 app servers, PostgreSQL
+    started = local_stack.up(
+        directory,
+        topology="split",
+        app_servers=3,
+        port=base,
+        first_app_port=base + 1,
+        database_port=base + 4,
+        workers=2,
+        seed=(5, 60, 200),
+    )
+    try:
+        yield started
+    finally:
+        local_stack.down(directory)
+        shutil.rmtree(directory, ignore_errors=True)

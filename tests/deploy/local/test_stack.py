@@ -10,47 +10,24 @@ import os
 import re
 import shutil
 import signal
-import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from deploy.local import stack as local_stack
-from tests.harness.servers import free_port_block, get
+from tests.harness.servers import get
 from tests.harness.traffic import Traffic
 
 pytestmark = [
     pytest.mark.live,
+    pytest.mark.usefixtures("stack"),
     pytest.mark.skipif(not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists(),
                        reason="needs nginx (sudo apt-get install nginx); .ci/run installs it"),
 ]  # fmt: skip
 
 READ_PATHS = ["/", "/new", "/post/1", "/api/posts", "/search?q=postgres"]
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[local_stack.Stack]:
-    directory = Path(tempfile.mkdtemp(prefix="scaleboard-stack-"))
-    directory.chmod(0o755)  # nginx workers and the postgres account read from here when run as root
-    base = free_port_block(5)  # nginx, 3 app servers, PostgreSQL
-    started = local_stack.up(
-        directory,
-        topology="split",
-        app_servers=3,
-        port=base,
-        first_app_port=base + 1,
-        database_port=base + 4,
-        workers=2,
-        seed=(5, 60, 200),
-    )
-    try:
-        yield started
-    finally:
-        local_stack.down(directory)
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def urls(stack: local_stack.Stack) -> list[str]:

@@ -1,0 +1,276 @@
+"""Scaleboard's traffic, modelled on a link board: mostly readers, some writers, a few API clients.
+
+    locust -f loadtest/locustfile.py --host http://127.0.0.1:8080    (or `make loadtest HOST=...`)
+
+Weights (users of each kind): readers 8, writers 1, API clients 1 — reads dominate real boards.
+Tags select subsets: `read`, `write`, `api` (make loadtest SCENARIO=read).
+Thresholds leave out sign-in (see SETUP_REQUESTS). Writers and API clients sign
+in as the seeded demo users (`manage.py seed_demo`, password demo-password), so run against a
+seeded target. Thresholds (exit code 1 when broken): LOADTEST_MAX_ERROR_RATIO (default 0.01) and
+LOADTEST_MAX_P95_MS (default 1000). LOAD_SHAPE=ramp|step|spike|soak replaces -u/-r/-t with a shape.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from locust import FastHttpUser, between, events, tag, task
+from locust.env import Environment
+from locust.stats import StatsEntry
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# The module, not the class: Locust instantiates every shape class it finds in this file.
+import shapes
+
+DEMO_USERS = int(os.environ.get("LOADTEST_DEMO_USERS", "50"))
+DEMO_PASSWORD = os.environ.get("LOADTEST_DEMO_PASSWORD", "demo-password")
+SEARCH_WORDS = ["postgres", "nginx", "scaling", "cache", "latency", "deploy", "kubernetes", "backup"]
+POST_LINK = re.compile(rb'href="/post/(\d+)"')
+CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+STATIC_LINK = re.compile(rb"(/static/css/site\.[0-9a-f]+\.css)")
+
+if os.environ.get("LOAD_SHAPE"):
+    # A shape class in the locustfile takes over -u/-r/-t; define it only when asked for.
+    class Shape(shapes.StagedShape):
+        pass
+
+
+class BoardUser(FastHttpUser):
+    """What every kind of user does: read the front page and learn which posts exist."""
+
+    abstract = True
+    post_ids: list[int]
+
+    def on_start(self) -> None:
+        self.post_ids = []
+        self.read_front_page()
+
+    def read_front_page(self) -> bytes:
+        with self.client.get("/", name="/", catch_response=True) as response:
+            body = response.content or b""
+            ids = [int(found) for found in POST_LINK.findall(body)]
+            if ids:
+                self.post_ids = ids
+            elif response.status_code == 200:
+                response.failure("front page lists no posts: seed the target (make seed)")
+        return body
+
+    def some_post(self) -> int:
+        return random.choice(self.post_ids) if self.post_ids else 1
+
+    def sign_in(self, username: str) -> bool:
+        """Django's login form with its CSRF token; a 429 from the edge is retried, as a person would."""
+        for attempt in range(5):
+            page = self.client.get("/login", name="/login")
+            token = CSRF_FIELD.search(page.content or b"")
+            if not token:
+                return False
+            with self.client.post(
+                "/login",
+                data={
+                    "username": username,
+                    "password": DEMO_PASSWORD,
+                    "csrfmiddlewaretoken": token.group(1).decode(),
+                },
+                headers={"Referer": f"{self.host}/login"},
+                name="POST /login",
+                allow_redirects=False,
+                catch_response=True,
+            ) as response:
+                if response.status_code == 302:
+                    return True
+                if response.status_code == 429:
+                    response.success()  # the rate limiter did its job; back off and retry
+                    time.sleep(2**attempt)
+                    continue
+                response.failure(f"login as {username} answered {response.status_code}")
+                return False
+        return False
+
+
+class Reader(BoardUser):
+    """Anonymous: front page, newest, post pages, search, the stylesheet."""
+
+    weight = 8
+    wait_time = between(1, 3)
+
+    @tag("read")
+    @task(10)
+    def front_page(self) -> None:
+        self.read_front_page()
+
+    @tag("read")
+    @task(3)
+    def newest(self) -> None:
+        self.client.get("/new", name="/new")
+
+    @tag("read")
+    @task(8)
+    def post_page(self) -> None:
+        self.client.get(f"/post/{self.some_post()}", name="/post/[id]")
+
+    @tag("read")
+    @task(2)
+    def search(self) -> None:
+        self.client.get(f"/search?q={random.choice(SEARCH_WORDS)}", name="/search?q=[word]")
+
+    @tag("read")
+    @task(1)
+    def stylesheet(self) -> None:
+        link = STATIC_LINK.search(self.read_front_page())
+        if link:
+            self.client.get(link.group(1).decode(), name="/static/[css]")
+
+
+class Writer(BoardUser):
+    """Signed in as a demo user: votes, comments, sometimes submits."""
+
+    weight = 1
+    wait_time = between(2, 5)
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.signed_in = self.sign_in(f"demo{random.randint(1, DEMO_USERS)}")
+
+    def form_token(self, path: str, name: str) -> str | None:
+        found = CSRF_FIELD.search(self.client.get(path, name=name).content or b"")
+        return found.group(1).decode() if found else None
+
+    @tag("write")
+    @task(6)
+    def vote(self) -> None:
+        post_id = self.some_post()
+        token = self.form_token(f"/post/{post_id}", "/post/[id]")
+        if self.signed_in and token:
+            self.client.post(
+                f"/post/{post_id}/vote", data={"csrfmiddlewaretoken": token}, name="POST /post/[id]/vote",
+                headers={"Accept": "application/json", "Referer": f"{self.host}/post/{post_id}"},
+            )  # fmt: skip
+
+    @tag("write")
+    @task(3)
+    def comment(self) -> None:
+        post_id = self.some_post()
+        token = self.form_token(f"/post/{post_id}", "/post/[id]")
+        if self.signed_in and token:
+            self.client.post(
+                f"/post/{post_id}", name="POST /post/[id] (comment)", allow_redirects=False,
+                data={"csrfmiddlewaretoken": token, "body": f"Measured: {random.choice(SEARCH_WORDS)}"},
+                headers={"Referer": f"{self.host}/post/{post_id}"},
+            )  # fmt: skip
+
+    @tag("write")
+    @task(1)
+    def submit(self) -> None:
+        token = self.form_token("/submit", "/submit")
+        if self.signed_in and token:
+            self.client.post(
+                "/submit", name="POST /submit", allow_redirects=False,
+                data={"csrfmiddlewaretoken": token, "title": f"Load test finding {random.randint(1, 10**6)}",
+                      "url": f"https://example.com/finding/{random.randint(1, 10**6)}"},
+                headers={"Referer": f"{self.host}/submit"},
+            )  # fmt: skip
+
+
+class ApiClient(BoardUser):
+    """A script with a personal token: lists pages of posts, reads comments, votes."""
+
+    weight = 1
+    wait_time = between(1, 2)
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.auth: dict[str, str] = {}
+        if self.sign_in(f"demo{random.randint(1, DEMO_USERS)}"):
+            page = self.client.get("/settings/tokens", name="/settings/tokens").content or b""
+            token = CSRF_FIELD.search(page)
+            created = self.client.post(
+                "/settings/tokens", name="POST /settings/tokens",
+                data={"name": "locust", "csrfmiddlewaretoken": token.group(1).decode() if token else ""},
+                headers={"Referer": f"{self.host}/settings/tokens"},
+            )  # fmt: skip
+            found = re.search(rb'<code id="new-token">([^<]+)</code>', created.content or b"")
+            if found:
+                self.auth = {"Authorization": f"Token {found.group(1).decode()}"}
+
+    @tag("api")
+    @task(5)
+    def list_posts(self) -> None:
+        page = self.client.get("/api/posts?sort=new&limit=30", name="/api/posts").json()
+        if page.get("next_cursor"):
+            self.client.get(
+                f"/api/posts?sort=new&limit=30&cursor={page['next_cursor']}", name="/api/posts?cursor"
+            )
+
+    @tag("api")
+    @task(3)
+    def read_comments(self) -> None:
+        self.client.get(f"/api/posts/{self.some_post()}/comments", name="/api/posts/[id]/comments")
+
+    @tag("api")
+    @task(1)
+    def vote(self) -> None:
+        if self.auth:
+            self.client.post(
+                f"/api/posts/{self.some_post()}/vote", headers=self.auth, name="POST /api/posts/[id]/vote"
+            )
+
+
+# --- thresholds and the run summary -----------------------------------------------------------------
+# Signing in hashes a password on purpose (~0.5-1 s of CPU) and happens once per user: it would
+# dominate p95 of a short run without saying anything about serving the board.
+SETUP_REQUESTS = {"/login", "POST /login", "/settings/tokens", "POST /settings/tokens"}
+
+
+def steady_state(environment: Environment) -> StatsEntry:
+    """All requests except the one-off sign-in and token set-up, as one stats entry."""
+    entry = StatsEntry(environment.stats, "steady state", "", use_response_times_cache=False)
+    for (name, _method), stats in environment.stats.entries.items():
+        if name not in SETUP_REQUESTS:
+            entry.extend(stats)
+    return entry
+
+
+@events.quitting.add_listener
+def apply_thresholds(environment: Environment, **_: Any) -> None:
+    """Exit non-zero when the error ratio or p95 break their limits; write summary.json for reports."""
+    stats = steady_state(environment)
+    max_error_ratio = float(os.environ.get("LOADTEST_MAX_ERROR_RATIO", "0.01"))
+    max_p95_ms = float(os.environ.get("LOADTEST_MAX_P95_MS", "1000"))
+    p95 = stats.get_response_time_percentile(0.95) or 0.0
+    summary = {
+        "requests": stats.num_requests,
+        "failures": stats.num_failures,
+        "error_ratio": stats.fail_ratio,
+        "rps": stats.total_rps,
+        "setup_requests_excluded": sorted(SETUP_REQUESTS),
+        "p50_ms": stats.get_response_time_percentile(0.5) or 0.0,
+        "p95_ms": p95,
+        "p99_ms": stats.get_response_time_percentile(0.99) or 0.0,
+        "generator_cpu_warning": bool(getattr(environment.runner, "cpu_warning_emitted", False)),
+        "thresholds": {"max_error_ratio": max_error_ratio, "max_p95_ms": max_p95_ms},
+    }
+    broken = []
+    if stats.num_requests == 0:
+        broken.append("no requests were made")
+    if stats.fail_ratio > max_error_ratio:
+        broken.append(f"error ratio {stats.fail_ratio:.4f} > {max_error_ratio}")
+    if p95 > max_p95_ms:
+        broken.append(f"p95 {p95:.0f} ms > {max_p95_ms:.0f} ms")
+    summary["passed"] = not broken
+    report_dir = os.environ.get("LOADTEST_REPORT_DIR")
+    if report_dir:
+        Path(report_dir, "summary.json").write_text(json.dumps(summary, indent=2))
+    if broken:
+        print("loadtest: thresholds failed: " + "; ".join(broken), file=sys.stderr)
+        environment.process_exit_code = 1
+    else:
+        print(f"loadtest: thresholds met ({stats.num_requests} requests, p95 {p95:.0f} ms)", file=sys.stderr)
