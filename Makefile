@@ -60,7 +60,7 @@ lint: setup ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@# django-stubs imports the test settings, which need a DATABASE_URL to exist (never connected to).
-	DATABASE_URL=postgres://typecheck@localhost/typecheck $(BIN)/mypy app deploy/local
+	DATABASE_URL=postgres://typecheck@localhost/typecheck $(BIN)/mypy app deploy loadtest
 
 .PHONY: fmt
 fmt: setup ## Format and auto-fix with ruff

@@ -3,7 +3,8 @@
     locust -f loadtest/locustfile.py --host http://127.0.0.1:8080    (or `make loadtest HOST=...`)
 
 Weights (users of each kind): readers 8, writers 1, API clients 1 — reads dominate real boards.
-Tags select subsets: `read`, `write`, `api` (make loadtest SCENARIO=read).
+Tags select subsets: `read`, `write`, `api` (make loadtest SCENARIO=read); `front` is the front page
+alone (the scaling bench).
 Thresholds leave out sign-in (see SETUP_REQUESTS). Writers and API clients sign
 in as the seeded demo users (`manage.py seed_demo`, password demo-password), so run against a
 seeded target. Thresholds (exit code 1 when broken): LOADTEST_MAX_ERROR_RATIO (default 0.01) and
@@ -25,10 +26,10 @@ from locust import FastHttpUser, between, events, tag, task
 from locust.env import Environment
 from locust.stats import StatsEntry
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # The module, not the class: Locust instantiates every shape class it finds in this file.
-import shapes
+from loadtest import shapes
 
 DEMO_USERS = int(os.environ.get("LOADTEST_DEMO_USERS", "50"))
 DEMO_PASSWORD = os.environ.get("LOADTEST_DEMO_PASSWORD", "demo-password")
@@ -96,13 +97,17 @@ class BoardUser(FastHttpUser):
         return False
 
 
+# Seconds a reader "reads" between pages: "1,3" like a person; "0,0" saturates (the scaling bench).
+THINK_MIN, THINK_MAX = (float(x) for x in os.environ.get("LOADTEST_THINK_SECONDS", "1,3").split(","))
+
+
 class Reader(BoardUser):
     """Anonymous: front page, newest, post pages, search, the stylesheet."""
 
     weight = 8
-    wait_time = between(1, 3)
+    wait_time = between(THINK_MIN, THINK_MAX)
 
-    @tag("read")
+    @tag("read", "front")
     @task(10)
     def front_page(self) -> None:
         self.read_front_page()
@@ -206,9 +211,7 @@ class ApiClient(BoardUser):
     def list_posts(self) -> None:
         page = self.client.get("/api/posts?sort=new&limit=30", name="/api/posts").json()
         if page.get("next_cursor"):
-            self.client.get(
-                f"/api/posts?sort=new&limit=30&cursor={page['next_cursor']}", name="/api/posts?cursor"
-            )
+            self.client.get(f"/api/posts?sort=new&limit=30&cursor={page['next_cursor']}", name="/api/posts?cursor")
 
     @tag("api")
     @task(3)
@@ -219,9 +222,7 @@ class ApiClient(BoardUser):
     @task(1)
     def vote(self) -> None:
         if self.auth:
-            self.client.post(
-                f"/api/posts/{self.some_post()}/vote", headers=self.auth, name="POST /api/posts/[id]/vote"
-            )
+            self.client.post(f"/api/posts/{self.some_post()}/vote", headers=self.auth, name="POST /api/posts/[id]/vote")
 
 
 # --- thresholds and the run summary -----------------------------------------------------------------

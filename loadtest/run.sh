@@ -29,10 +29,10 @@ if [[ -n "${SCENARIO:-}" ]]; then
   args+=(--tags "${tags[@]}")
   for scenario in "${tags[@]}"; do
     case "$scenario" in
-      read) classes+=(Reader) ;;
+      read|front) classes+=(Reader) ;;
       write) classes+=(Writer) ;;
       api) classes+=(ApiClient) ;;
-      *) echo "error: SCENARIO takes read, write and/or api, not '$scenario'" >&2; exit 2 ;;
+      *) echo "error: SCENARIO takes read, front, write and/or api, not '$scenario'" >&2; exit 2 ;;
     esac
   done
 fi

@@ -11,9 +11,7 @@ REQUIRED = {"help", "setup", "run", "test", "lint", "fmt", "seed", "clean"}
 
 
 def test_help_is_the_default_and_lists_every_target() -> None:
-    result = subprocess.run(
-        ["make", "--no-print-directory"], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run(["make", "--no-print-directory"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     listed = set(re.findall(r"^\s+(?:\x1b\[\d+m)?([a-z0-9-]+)", result.stdout, flags=re.MULTILINE))
     makefile = (REPO / "Makefile").read_text()

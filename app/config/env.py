@@ -49,9 +49,7 @@ class Var:
         try:
             return parse(raw)
         except ValueError as exc:
-            raise environ.ImproperlyConfigured(
-                f"{self.name}={raw!r} is not a valid {self.kind}: {exc}"
-            ) from exc
+            raise environ.ImproperlyConfigured(f"{self.name}={raw!r} is not a valid {self.kind}: {exc}") from exc
 
 
 CONTRACT: tuple[Var, ...] = (
@@ -95,15 +93,13 @@ CONTRACT: tuple[Var, ...] = (
     Var(
         "DJANGO_HTTPS",
         "bool",
-        "The site is served over HTTPS: redirect HTTP, secure cookies, HSTS. Set "
-        "false only for plain-HTTP labs.",
+        "The site is served over HTTPS: redirect HTTP, secure cookies, HSTS. Set false only for plain-HTTP labs.",
         default="true",
     ),
     Var(
         "DJANGO_HSTS_SECONDS",
         "int",
-        "Strict-Transport-Security max-age when DJANGO_HTTPS is on. Start "
-        "small, raise once HTTPS is known good.",
+        "Strict-Transport-Security max-age when DJANGO_HTTPS is on. Start small, raise once HTTPS is known good.",
         default="86400",
     ),
     Var(
@@ -160,9 +156,7 @@ CONTRACT: tuple[Var, ...] = (
     ),
     Var("PORT", "int", "Port given by a PaaS (Heroku); used when GUNICORN_BIND is empty.", default=""),
     Var("WEB_CONCURRENCY", "int", "Gunicorn worker processes. Default: 2 x CPU cores + 1.", default=""),
-    Var(
-        "GUNICORN_THREADS", "int", "Threads per worker (more than 1 selects the gthread worker).", default="1"
-    ),
+    Var("GUNICORN_THREADS", "int", "Threads per worker (more than 1 selects the gthread worker).", default="1"),
     Var("GUNICORN_WORKER_CLASS", "str", "Worker class: sync or gthread.", default="sync"),
     Var("GUNICORN_TIMEOUT", "int", "Seconds before a silent worker is killed and restarted.", default="30"),
     Var(

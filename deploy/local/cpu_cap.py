@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
-PERIOD_US = 100_000
+# A short period spreads the quota evenly (25% of each 10 ms), so a capped server behaves like a slower
+# CPU; with the default 100 ms period it runs at full speed, then stalls for most of the period.
+PERIOD_US = 10_000
 GROUP_PREFIX = "scaleboard"
 
 

@@ -41,9 +41,7 @@ class PostgresError(RuntimeError):
 
 def find_bin_dir() -> Path:
     """The directory of the newest installed PostgreSQL server binaries."""
-    candidates = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name), reverse=True
-    )
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name), reverse=True)
     for candidate in candidates:
         if (Path(candidate) / "pg_ctl").exists():
             return Path(candidate)
@@ -210,9 +208,7 @@ class Cluster:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["start", "stop", "status", "url"])
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="cluster data directory")
     args = parser.parse_args(argv)

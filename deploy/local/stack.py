@@ -72,6 +72,8 @@ class Stack:
     database_port: int = DATABASE_PORT
     workers: int = 2
     app_servers: list[AppServer] = field(default_factory=list)
+    # More env contract variables for every app server (e.g. the bench turns the access log off).
+    extra_env: dict[str, str] = field(default_factory=dict)
     nginx_pid: int = 0
 
     # -- where things live ---------------------------------------------------------------------
@@ -130,8 +132,7 @@ class Stack:
             database_url=self.cluster.url(),
             static_root=self.static_root,
             secret_key=self.secret_key(),
-            WEB_CONCURRENCY=str(self.workers),
-            **extra,
+            **{"WEB_CONCURRENCY": str(self.workers), **self.extra_env, **extra},
         )
 
 
@@ -321,6 +322,7 @@ def up(
     workers: int = 2,
     cpus_per_server: float | None = None,
     seed: tuple[int, int, int] = (50, 500, 1500),
+    extra_env: dict[str, str] | None = None,
 ) -> Stack:
     if topology not in TOPOLOGIES:
         raise StackError(f"TOPOLOGY must be one of {', '.join(TOPOLOGIES)}, not {topology!r}")
@@ -342,11 +344,15 @@ def up(
     if cpus_per_server:
         check_available()  # before anything starts: say now if caps cannot work here
     stack = Stack(
-        directory=directory, topology=topology, port=port, database_port=database_port, workers=workers
+        directory=directory,
+        topology=topology,
+        port=port,
+        database_port=database_port,
+        workers=workers,
+        extra_env=extra_env or {},
     )
     stack.app_servers = [
-        AppServer(index=i, port=first_app_port + i - 1, cpus=cpus_per_server)
-        for i in range(1, app_servers + 1)
+        AppServer(index=i, port=first_app_port + i - 1, cpus=cpus_per_server) for i in range(1, app_servers + 1)
     ]
     stack.save()
     try:
@@ -391,12 +397,9 @@ def status(directory: Path = DEFAULT_DIR) -> bool:
     stack = Stack.load(directory)
     healthy = True
     print(f"topology {stack.topology}, {len(stack.app_servers)} app server(s), {stack.workers} workers each")
-    rows = [
-        ("nginx", stack.url(), process_alive(stack.nginx_pid, "nginx"), http_status(stack.url("/healthz")))
-    ]
+    rows = [("nginx", stack.url(), process_alive(stack.nginx_pid, "nginx"), http_status(stack.url("/healthz")))]
     rows += [
-        (s.name, s.url(), process_alive(s.pid, "gunicorn"), http_status(s.url("/readyz")))
-        for s in stack.app_servers
+        (s.name, s.url(), process_alive(s.pid, "gunicorn"), http_status(s.url("/readyz"))) for s in stack.app_servers
     ]
     for name, url, alive, code in rows:
         healthy &= alive and code == 200
@@ -408,9 +411,7 @@ def status(directory: Path = DEFAULT_DIR) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["up", "down", "status"])
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--topology", default="all-in-one")

@@ -52,9 +52,7 @@ def render(which: str, **overrides: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("which", choices=sorted(TEMPLATES))
     parser.add_argument("--set", action="append", default=[], metavar="NAME=YAML", help="override a variable")
     args = parser.parse_args(argv)

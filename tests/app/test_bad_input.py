@@ -38,8 +38,6 @@ def test_odd_posts(client: Client, make_user: Callable[..., User]) -> None:
         assert client.post(path, {"body": "x"}).status_code == 404, path
     assert client.post("/submit", {"title": "a\x00b", "url": "https://e.com"}).status_code == 400
     assert (
-        client.post(
-            "/api/posts", '{"title": "a\\u0000b", "body": "x"}', content_type="application/json"
-        ).status_code
+        client.post("/api/posts", '{"title": "a\\u0000b", "body": "x"}', content_type="application/json").status_code
         == 400
     )

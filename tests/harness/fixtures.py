@@ -37,9 +37,7 @@ def make_post(make_user: Callable[..., User]) -> Callable[..., Post]:
     def make(
         author: User | None = None, title: str = "A post", url: str = "https://example.com/a", body: str = ""
     ) -> Post:
-        return services.post_create(
-            author=author or make_user(), title=title, url="" if body else url, body=body
-        )
+        return services.post_create(author=author or make_user(), title=title, url="" if body else url, body=body)
 
     return make
 

@@ -51,9 +51,7 @@ class Traffic:
                 self.slowest = max(self.slowest, elapsed)
 
     def __enter__(self) -> Traffic:
-        self._threads = [
-            threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(self.clients)
-        ]
+        self._threads = [threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(self.clients)]
         for thread in self._threads:
             thread.start()
         return self

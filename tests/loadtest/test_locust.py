@@ -17,9 +17,7 @@ from tests.harness.servers import REPO
 pytestmark = pytest.mark.live
 
 
-def run_loadtest(
-    stack: Stack, reports: Path, **variables: str
-) -> tuple[subprocess.CompletedProcess[str], Path]:
+def run_loadtest(stack: Stack, reports: Path, **variables: str) -> tuple[subprocess.CompletedProcess[str], Path]:
     env = {
         **os.environ,
         "HOST": stack.url("").rstrip("/"),
@@ -27,9 +25,7 @@ def run_loadtest(
         "LOADTEST_DEMO_USERS": "5",  # the stack fixture seeds demo1..demo5
         **variables,
     }
-    result = subprocess.run(
-        ["loadtest/run.sh"], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
-    )
+    result = subprocess.run(["loadtest/run.sh"], cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
     runs = sorted(reports.iterdir())
     assert runs, result.stdout + result.stderr
     return result, runs[-1]
@@ -93,9 +89,7 @@ def test_a_load_shape_runs_and_stops_by_itself(stack: Stack, tmp_path: Path) -> 
 
 def test_missing_host_is_one_clear_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "HOST"}
-    result = subprocess.run(
-        ["loadtest/run.sh"], cwd=REPO, env=env, capture_output=True, text=True, timeout=30
-    )
+    result = subprocess.run(["loadtest/run.sh"], cwd=REPO, env=env, capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     assert "set HOST to the target" in result.stderr
 

@@ -8,9 +8,7 @@ from config.settings.base import *  # noqa: F403 - settings modules extend base 
 _missing = missing_for_production()
 if _missing:
     raise ImproperlyConfigured(
-        "Missing required environment variables: "
-        + ", ".join(_missing)
-        + " (see .env.example for each one's meaning)"
+        "Missing required environment variables: " + ", ".join(_missing) + " (see .env.example for each one's meaning)"
     )
 
 SECRET_KEY = value("DJANGO_SECRET_KEY")

@@ -12,9 +12,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests need no collectstatic run.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 if not DATABASES["default"]:
-    raise ImproperlyConfigured(
-        "DATABASE_URL is not set: run the tests with `make test` or pytest from the repo root"
-    )
+    raise ImproperlyConfigured("DATABASE_URL is not set: run the tests with `make test` or pytest from the repo root")
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Serve static files from the app folders as found, without a collectstatic run.
 WHITENOISE_AUTOREFRESH = True

@@ -34,6 +34,4 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
         _, new_token = services.api_token_create(user=request.user, name=form.cleaned_data["name"])  # type: ignore[arg-type]  # login_required
         form = ApiTokenForm()
     tokens = selectors.api_token_list(user=request.user)  # type: ignore[arg-type]  # login_required
-    return render(
-        request, "accounts/api_tokens.html", {"form": form, "tokens": tokens, "new_token": new_token}
-    )
+    return render(request, "accounts/api_tokens.html", {"form": form, "tokens": tokens, "new_token": new_token})

@@ -20,11 +20,7 @@ def _csrf_failure(request: HttpRequest) -> str | None:
     check = CsrfViewMiddleware(lambda _request: HttpResponse())
     check.process_request(request)
     rejected = check.process_view(request, None, (), {})  # type: ignore[arg-type]  # callback is unused when None
-    return (
-        None
-        if rejected is None
-        else "CSRF check failed: send the X-CSRFToken header from the csrftoken cookie"
-    )
+    return None if rejected is None else "CSRF check failed: send the X-CSRFToken header from the csrftoken cookie"
 
 
 def api_write(view: View) -> View:

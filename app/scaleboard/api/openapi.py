@@ -215,9 +215,7 @@ def document() -> dict[str, Any]:
                     "type": "object",
                     "required": ["items"],
                     "additionalProperties": False,
-                    "properties": {
-                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}}
-                    },
+                    "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}}},
                 },
                 "CommentCreate": {
                     "type": "object",

@@ -10,9 +10,7 @@ from scaleboard.board.models import Post
 class PostForm(forms.Form):
     title = forms.CharField(max_length=Post._meta.get_field("title").max_length)
     url = forms.URLField(max_length=2000, required=False, assume_scheme="https", label="URL")
-    body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6}), required=False, max_length=20000, label="Text"
-    )
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False, max_length=20000, label="Text")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

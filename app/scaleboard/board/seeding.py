@@ -112,9 +112,7 @@ def _seed_users(count: int) -> tuple[list[int], int]:
     return [ids_by_name[name] for name in names], len(missing)
 
 
-def _seed_posts(
-    seed: int, user_ids: list[int], target: int, anchor: datetime
-) -> tuple[int, list[tuple[Any, ...]]]:
+def _seed_posts(seed: int, user_ids: list[int], target: int, anchor: datetime) -> tuple[int, list[tuple[Any, ...]]]:
     demo_posts = Post.objects.filter(author_id__in=user_ids)
     have = demo_posts.count()
     needed = max(0, target - have)
@@ -147,9 +145,7 @@ def _seed_comments(seed: int, user_ids: list[int], target: int, anchor: datetime
     needed = max(0, target - have)
     if not needed:
         return 0, 0
-    posts = list(
-        Post.objects.filter(author_id__in=user_ids).order_by("id").values_list("id", "created", "score")
-    )
+    posts = list(Post.objects.filter(author_id__in=user_ids).order_by("id").values_list("id", "created", "score"))
     if not posts:
         return 0, 0
     # Busier posts draw more comments: pick posts by cumulative (score + 1).

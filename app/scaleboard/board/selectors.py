@@ -83,9 +83,7 @@ def comment_thread(*, viewer: Viewer, post_id: int) -> list[ThreadedComment]:
         .order_by("created", "id")
     )
     if viewer.is_authenticated:
-        queryset = queryset.annotate(
-            voted=Exists(CommentVote.objects.filter(comment=OuterRef("pk"), user=viewer))
-        )
+        queryset = queryset.annotate(voted=Exists(CommentVote.objects.filter(comment=OuterRef("pk"), user=viewer)))
     else:
         queryset = queryset.annotate(voted=Value(False, output_field=BooleanField()))
     children: dict[int | None, list[Comment]] = {}

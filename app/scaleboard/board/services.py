@@ -54,9 +54,7 @@ def post_vote_toggle(*, user: User, post_id: int) -> VoteResult:
     if not removed:
         PostVote.objects.create(post=post, user=user)
     delta = -1 if removed else 1
-    Post.objects.filter(pk=post.pk).update(
-        score=F("score") + delta, hot=HotRank(F("score") + delta, F("created"))
-    )
+    Post.objects.filter(pk=post.pk).update(score=F("score") + delta, hot=HotRank(F("score") + delta, F("created")))
     User.objects.filter(pk=post.author_id).update(karma=F("karma") + delta)
     score = Post.objects.values_list("score", flat=True).get(pk=post.pk)
     return VoteResult(voted=not removed, score=score)

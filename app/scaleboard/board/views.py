@@ -68,9 +68,7 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
     post = selectors.post_detail(viewer=request.user, post_id=post_id)
     thread = selectors.comment_thread(viewer=request.user, post_id=post_id)
     status = 400 if form.errors else 200
-    return render(
-        request, "board/post_detail.html", {"post": post, "thread": thread, "form": form}, status=status
-    )
+    return render(request, "board/post_detail.html", {"post": post, "thread": thread, "form": form}, status=status)
 
 
 @login_required

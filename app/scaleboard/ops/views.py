@@ -53,9 +53,7 @@ def _client_allowed(request: HttpRequest) -> bool:
 @require_safe
 def metrics(request: HttpRequest) -> HttpResponse:
     if not _client_allowed(request):
-        return HttpResponse(
-            "metrics are not available from your network\n", status=403, content_type="text/plain"
-        )
+        return HttpResponse("metrics are not available from your network\n", status=403, content_type="text/plain")
     registry = REGISTRY
     if value("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()

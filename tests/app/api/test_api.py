@@ -29,17 +29,13 @@ def openapi() -> OpenAPI:
 def api(openapi: OpenAPI) -> Callable[..., HttpResponse]:
     """A client call whose request and response must both match the OpenAPI document."""
 
-    def call(
-        method: str, path: str, body: Any = None, client: Client | None = None, **headers: str
-    ) -> HttpResponse:
+    def call(method: str, path: str, body: Any = None, client: Client | None = None, **headers: str) -> HttpResponse:
         client = client or Client()
         kwargs: dict[str, Any] = {"headers": headers}
         if method == "post":
             kwargs.update(data="" if body is None else json.dumps(body), content_type="application/json")
         response = getattr(client, method)(path, **kwargs)
-        openapi.validate_response(
-            DjangoOpenAPIRequest(response.wsgi_request), DjangoOpenAPIResponse(response)
-        )
+        openapi.validate_response(DjangoOpenAPIRequest(response.wsgi_request), DjangoOpenAPIResponse(response))
         return response
 
     return call
@@ -97,9 +93,7 @@ def test_unknown_ids_are_404(api: Callable[..., HttpResponse], token: tuple[User
     assert api("post", "/api/posts/999999/comments", {"body": "x"}, **auth).status_code == 404
 
 
-def test_create_post_comment_and_vote_with_a_token(
-    api: Callable[..., HttpResponse], token: tuple[User, str]
-) -> None:
+def test_create_post_comment_and_vote_with_a_token(api: Callable[..., HttpResponse], token: tuple[User, str]) -> None:
     user, plain = token
     auth = {"Authorization": f"Token {plain}"}
     created = api("post", "/api/posts", {"title": "Via API", "url": "https://example.com/api"}, **auth)
@@ -108,9 +102,7 @@ def test_create_post_comment_and_vote_with_a_token(
     assert Post.objects.get(pk=post_id).author == user
     comment = api("post", f"/api/posts/{post_id}/comments", {"body": "First!"}, **auth)
     assert comment.status_code == 201
-    reply = api(
-        "post", f"/api/posts/{post_id}/comments", {"body": "Re", "parent_id": comment.json()["id"]}, **auth
-    )
+    reply = api("post", f"/api/posts/{post_id}/comments", {"body": "Re", "parent_id": comment.json()["id"]}, **auth)
     assert reply.json()["parent_id"] == comment.json()["id"]
     assert api("post", f"/api/posts/{post_id}/vote", **auth).json() == {"voted": True, "score": 1}
     assert api("post", f"/api/posts/{post_id}/vote", **auth).json() == {"voted": False, "score": 0}

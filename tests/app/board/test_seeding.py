@@ -12,12 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _snapshot() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-    posts = sorted(
-        Post.objects.values_list("title", "author__username", "url", "body", "score", "comment_count")
-    )
-    comments = sorted(
-        Comment.objects.values_list("post__title", "author__username", "body", "parent__body", "score")
-    )
+    posts = sorted(Post.objects.values_list("title", "author__username", "url", "body", "score", "comment_count"))
+    comments = sorted(Comment.objects.values_list("post__title", "author__username", "body", "parent__body", "score"))
     return posts, comments
 
 
@@ -54,9 +50,7 @@ def test_rerun_tops_up_to_the_same_set_and_never_deletes() -> None:
 def test_counters_match_the_rows_behind_them() -> None:
     report = seed_demo(users=8, posts=40, comments=150, seed=9)
     assert (report.users_total, report.posts_total, report.comments_total) == (8, 40, 150)
-    posts = Post.objects.annotate(
-        n_votes=Count("votes", distinct=True), n_comments=Count("comments", distinct=True)
-    )
+    posts = Post.objects.annotate(n_votes=Count("votes", distinct=True), n_comments=Count("comments", distinct=True))
     for post in posts:
         assert post.score == post.n_votes
         assert post.comment_count == post.n_comments

@@ -25,9 +25,7 @@ def _aged(post: Post, hours: float) -> Post:
     return post
 
 
-def test_hot_prefers_votes_but_decays_with_age(
-    make_post: Callable[..., Post], make_user: Callable[..., User]
-) -> None:
+def test_hot_prefers_votes_but_decays_with_age(make_post: Callable[..., Post], make_user: Callable[..., User]) -> None:
     make_post(title="fresh quiet")
     old_popular = _aged(make_post(title="old popular"), hours=6)
     ancient_popular = _aged(make_post(title="ancient popular"), hours=24 * 7)
@@ -63,9 +61,7 @@ def test_search_uses_full_text_and_ranks_titles_first(make_post: Callable[..., P
     assert selectors.post_search(viewer=anonymous, query="   ") == []
 
 
-def test_comment_thread_is_depth_first(
-    make_post: Callable[..., Post], make_user: Callable[..., User]
-) -> None:
+def test_comment_thread_is_depth_first(make_post: Callable[..., Post], make_user: Callable[..., User]) -> None:
     post = make_post()
     author = make_user()
     a = services.comment_create(author=author, post_id=post.pk, body="a")
@@ -97,9 +93,7 @@ def test_cursor_pages_cover_every_post_once(make_post: Callable[..., Post], sort
     assert len(seen) == len(made)
 
 
-@pytest.mark.parametrize(
-    "cursor", ["garbage!", "bm90IGpzb24", "WyJuZXciLCAieCIsIDFd", "WyJob3QiLCAxLjAsIDFd"]
-)
+@pytest.mark.parametrize("cursor", ["garbage!", "bm90IGpzb24", "WyJuZXciLCAieCIsIDFd", "WyJob3QiLCAxLjAsIDFd"])
 def test_bad_cursors_are_refused(cursor: str) -> None:
     # The last two are valid base64 JSON: a bad date for "new", and a "hot" cursor used for "new".
     with pytest.raises(selectors.BadCursor):

@@ -26,9 +26,7 @@ class TestPostCreate:
         assert post.body == "What now?"
 
     @pytest.mark.parametrize(("url", "body"), [("", ""), ("https://e.com", "text")])
-    def test_needs_exactly_one_of_url_and_body(
-        self, make_user: Callable[..., User], url: str, body: str
-    ) -> None:
+    def test_needs_exactly_one_of_url_and_body(self, make_user: Callable[..., User], url: str, body: str) -> None:
         with pytest.raises(ValidationError):
             services.post_create(author=make_user(), title="t", url=url, body=body)
         assert Post.objects.count() == 0
@@ -40,9 +38,7 @@ class TestPostCreate:
 
 @pytest.mark.django_db
 class TestComments:
-    def test_comment_counts_on_its_post(
-        self, make_post: Callable[..., Post], make_user: Callable[..., User]
-    ) -> None:
+    def test_comment_counts_on_its_post(self, make_post: Callable[..., Post], make_user: Callable[..., User]) -> None:
         post = make_post()
         first = services.comment_create(author=make_user(), post_id=post.pk, body="first")
         services.comment_create(author=make_user(), post_id=post.pk, body="reply", parent_id=first.pk)
@@ -64,9 +60,7 @@ class TestComments:
             services.comment_create(author=make_user(), post_id=999999, body="x")
         assert Comment.objects.count() == 0
 
-    def test_empty_body_is_refused(
-        self, make_post: Callable[..., Post], make_user: Callable[..., User]
-    ) -> None:
+    def test_empty_body_is_refused(self, make_post: Callable[..., Post], make_user: Callable[..., User]) -> None:
         with pytest.raises(ValidationError):
             services.comment_create(author=make_user(), post_id=make_post().pk, body="  ")
 
@@ -79,23 +73,17 @@ class TestVotes:
         post = make_post()
         voter = make_user()
         hot_before = post.hot
-        assert services.post_vote_toggle(user=voter, post_id=post.pk) == services.VoteResult(
-            voted=True, score=1
-        )
+        assert services.post_vote_toggle(user=voter, post_id=post.pk) == services.VoteResult(voted=True, score=1)
         post.refresh_from_db()
         post.author.refresh_from_db()
         assert (post.score, post.author.karma) == (1, 1)
         assert post.hot > hot_before
-        assert services.post_vote_toggle(user=voter, post_id=post.pk) == services.VoteResult(
-            voted=False, score=0
-        )
+        assert services.post_vote_toggle(user=voter, post_id=post.pk) == services.VoteResult(voted=False, score=0)
         post.refresh_from_db()
         assert post.hot == pytest.approx(hot_before)
         assert PostVote.objects.count() == 0
 
-    def test_comment_vote_toggles(
-        self, make_post: Callable[..., Post], make_user: Callable[..., User]
-    ) -> None:
+    def test_comment_vote_toggles(self, make_post: Callable[..., Post], make_user: Callable[..., User]) -> None:
         comment = services.comment_create(author=make_user(), post_id=make_post().pk, body="c")
         voter = make_user()
         assert services.comment_vote_toggle(user=voter, comment_id=comment.pk).score == 1
@@ -111,9 +99,7 @@ class TestVotes:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_votes_never_lose_a_count(
-    make_post: Callable[..., Post], make_user: Callable[..., User]
-) -> None:
+def test_concurrent_votes_never_lose_a_count(make_post: Callable[..., Post], make_user: Callable[..., User]) -> None:
     """Many users vote on one post at the same moment, each from its own connection."""
     post = make_post()
     voters = [make_user() for _ in range(12)]

@@ -122,9 +122,7 @@ def test_submit_creates_a_post(user_client: tuple[Client, User]) -> None:
         {"title": "x" * 201, "url": "https://e.com"},
     ],
 )
-def test_invalid_submissions_rerender_with_errors(
-    user_client: tuple[Client, User], data: dict[str, str]
-) -> None:
+def test_invalid_submissions_rerender_with_errors(user_client: tuple[Client, User], data: dict[str, str]) -> None:
     client, _ = user_client
     response = client.post("/submit", data)
     assert response.status_code == 400
@@ -132,9 +130,7 @@ def test_invalid_submissions_rerender_with_errors(
     assert Post.objects.count() == 0
 
 
-def test_comment_and_reply_through_the_page(
-    user_client: tuple[Client, User], make_post: Callable[..., Post]
-) -> None:
+def test_comment_and_reply_through_the_page(user_client: tuple[Client, User], make_post: Callable[..., Post]) -> None:
     client, _ = user_client
     post = make_post()
     response = client.post(f"/post/{post.pk}", {"body": "Top level"})

@@ -68,9 +68,7 @@ def test_sign_up_submit_vote_and_comment(live_app: Gunicorn, page: object, tmp_p
 
     page.fill("textarea[name=body]", "First comment, typed in a real browser.")
     page.click(".comment-form button[type=submit]")
-    expect(page.locator(".comments .comment .text")).to_contain_text(
-        "First comment, typed in a real browser."
-    )
+    expect(page.locator(".comments .comment .text")).to_contain_text("First comment, typed in a real browser.")
 
     page.reload()
     expect(page.locator(".posts .score").first).to_have_text("1")

@@ -34,8 +34,7 @@ def test_only_env_py_reads_the_environment() -> None:
     offenders = [
         str(path.relative_to(REPO))
         for path in APP.rglob("*.py")
-        if path.name != "env.py"
-        and re.search(r"os\.environ\.get|os\.getenv|environ\.Env\(", path.read_text())
+        if path.name != "env.py" and re.search(r"os\.environ\.get|os\.getenv|environ\.Env\(", path.read_text())
     ]
     assert offenders == []
 
@@ -68,8 +67,7 @@ def test_production_refuses_to_start_without_its_secrets() -> None:
     result = _production_python("import django; django.setup()", bare)
     assert result.returncode != 0
     assert (
-        "Missing required environment variables: DJANGO_SECRET_KEY, DATABASE_URL, DJANGO_ALLOWED_HOSTS"
-        in result.stderr
+        "Missing required environment variables: DJANGO_SECRET_KEY, DATABASE_URL, DJANGO_ALLOWED_HOSTS" in result.stderr
     )
 
 
@@ -100,9 +98,7 @@ def test_dot_env_is_read_only_when_asked(tmp_path: Path) -> None:
     try:
         base = {"PATH": os.environ["PATH"]}
         assert _production_python(code, base).stdout.strip() == "INFO"
-        assert (
-            _production_python(code, {**base, "DJANGO_READ_DOT_ENV_FILE": "true"}).stdout.strip() == "DEBUG"
-        )
+        assert _production_python(code, {**base, "DJANGO_READ_DOT_ENV_FILE": "true"}).stdout.strip() == "DEBUG"
         explicit = {**base, "DJANGO_READ_DOT_ENV_FILE": "true", "DJANGO_LOG_LEVEL": "WARNING"}
         assert _production_python(code, explicit).stdout.strip() == "WARNING"
     finally:

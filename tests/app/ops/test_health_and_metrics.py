@@ -77,9 +77,7 @@ def test_metrics_count_requests_by_view(client: Client) -> None:
 def test_metrics_refused_outside_allowed_networks(client: Client) -> None:
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 403
     # X-Forwarded-For is not trusted for this decision.
-    assert (
-        client.get("/metrics", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="127.0.0.1").status_code == 403
-    )
+    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="127.0.0.1").status_code == 403
     assert client.get("/metrics", REMOTE_ADDR="not-an-ip").status_code == 403
 
 
@@ -92,9 +90,7 @@ def test_request_id_is_echoed_or_generated(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_request_log_line_is_json_with_the_request_id(
-    client: Client, capfd: pytest.CaptureFixture[str]
-) -> None:
+def test_request_log_line_is_json_with_the_request_id(client: Client, capfd: pytest.CaptureFixture[str]) -> None:
     client.get("/new", HTTP_X_REQUEST_ID="trace-me")
     lines = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")]
     line = next(item for item in lines if item["logger"] == "scaleboard.request")

@@ -46,9 +46,7 @@ def test_static_files_are_served_hashed_and_cached(live_app: Gunicorn) -> None:
 def test_metrics_add_up_across_workers(live_app: Gunicorn) -> None:
     def answered() -> int:
         _, _, body = get(live_app.url("/metrics"))
-        pattern = (
-            rb'scaleboard_http_requests_total\{method="GET",status="200",view="board:search"\} ([0-9.]+)'
-        )
+        pattern = rb'scaleboard_http_requests_total\{method="GET",status="200",view="board:search"\} ([0-9.]+)'
         found = re.search(pattern, body)
         return int(float(found.group(1))) if found else 0
 
@@ -103,9 +101,7 @@ def test_database_outage_gives_503_then_recovers_by_itself(
     assert status == 503
     assert "database unreachable" in json.loads(body)["reason"]
     cluster.start()  # type: ignore[attr-defined]
-    statuses = [
-        get(server.url(path), timeout=10)[0] for path in ("/", "/new", "/api/posts", "/", "/new", "/readyz")
-    ]
+    statuses = [get(server.url(path), timeout=10)[0] for path in ("/", "/new", "/api/posts", "/", "/new", "/readyz")]
     assert statuses == [200] * 6
     assert server.process is not None
     assert server.process.poll() is None, "gunicorn kept running; nothing was restarted"

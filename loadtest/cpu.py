@@ -1,0 +1,42 @@
+"""CPU seconds used by process trees, read from /proc (Linux)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name may contain spaces; fields after it are positional.
+    return raw[raw.rindex(")") + 2 :].split()
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields:
+                tree.setdefault(int(fields[1]), []).append(int(entry.name))
+    return tree
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU of `root` and its live descendants, plus what their reaped children used."""
+    children = _children()
+    total = 0.0
+    stack = [root]
+    while stack:
+        pid = stack.pop()
+        fields = _stat(pid)
+        if fields:
+            # utime, stime, cutime, cstime: fields 14-17 of stat, i.e. 11-14 after the name.
+            total += sum(int(value) for value in fields[11:15]) / _TICKS
+        stack.extend(children.get(pid, []))
+    return total
