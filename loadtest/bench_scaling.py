@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -35,7 +34,8 @@ from deploy.local import stack as local_stack  # noqa: E402 - needs the sys.path
 from deploy.local.cpu_cap import CpuCap, check_available  # noqa: E402
 from loadtest.cpu import tree_cpu_seconds  # noqa: E402
 
-GENERATOR_LIMIT = 0.9  # share of one core above which the load generator, not the target, is measured
+GENERATOR_LIMIT = 0.9
+WARMUP_SECONDS = 2.0  # Locust's start-up and user spawning, left out of the CPU window
 MAX_ERROR_RATIO = 0.001
 # nginx, PostgreSQL, app servers from +2 up, the raw-WSGI reference at +19: clear of `make stack-up`'s.
 BENCH_PORTS = 18480
@@ -103,8 +103,9 @@ def postmaster_pid(stack: local_stack.Stack) -> int:
     return int((stack.cluster.datadir / "postmaster.pid").read_text().split()[0])
 
 
-def run_step(url: str, users: int, seconds: float, workdir: Path) -> dict[str, float]:
-    """One closed-loop Locust run against `url`; returns its summary plus the generator's CPU share."""
+def run_step(url: str, users: int, seconds: float, workdir: Path, roots: dict[str, list[int]]) -> dict[str, float]:
+    """One closed-loop Locust run against `url`: its summary, plus the cores each part used (the load
+    generator included) in a window that skips Locust's start-up and wind-down."""
     workdir.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -118,14 +119,24 @@ def run_step(url: str, users: int, seconds: float, workdir: Path) -> dict[str, f
         "--headless", "--host", url, "--users", str(users), "--spawn-rate", str(users),
         "--run-time", f"{seconds:.0f}s", "--stop-timeout", "5", "--only-summary", "--tags", "front",
     ]  # fmt: skip
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
-    subprocess.run(command, env=env, capture_output=True, timeout=seconds + 60, check=False)
-    wall = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(WARMUP_SECONDS)
+        parts = {**roots, "generator": [process.pid]}
+        before = {name: sum(tree_cpu_seconds(pid) for pid in pids) for name, pids in parts.items()}
+        window_start = time.monotonic()
+        time.sleep(max(1.0, seconds - WARMUP_SECONDS))
+        window = time.monotonic() - window_start
+        cpu = {
+            name: (sum(tree_cpu_seconds(pid) for pid in pids) - before[name]) / window for name, pids in parts.items()
+        }
+        process.wait(timeout=seconds + 60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
     summary = json.loads((workdir / "summary.json").read_text())
-    generator = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / wall
-    return {**summary, "generator_cpu": generator}
+    return {**summary, **{f"{name}_cpu": value for name, value in cpu.items()}}
 
 
 def measure(
@@ -140,15 +151,11 @@ def measure(
 ) -> Point:
     """The step load against one configuration; the best step within the SLO is the point."""
     point = Point(line, units, len(servers), 0)
+    # The load generator (Locust) and nginx, PostgreSQL run uncapped; their CPU is measured with the app's.
+    roots = {"app": servers, "nginx": [nginx_pid] if nginx_pid else [], "postgres": [db_pid]}
     for users in settings.user_steps(units):
-        roots = {"app": servers, "nginx": [nginx_pid] if nginx_pid else [], "postgres": [db_pid]}
-        cpu_before = {name: sum(tree_cpu_seconds(pid) for pid in pids) for name, pids in roots.items()}
-        started = time.monotonic()
-        step = run_step(url, users, settings.step_seconds, workdir / f"{line}-{units}u-{users}users")
-        wall = time.monotonic() - started
-        cpu = {
-            name: (sum(tree_cpu_seconds(pid) for pid in pids) - cpu_before[name]) / wall for name, pids in roots.items()
-        }
+        step = run_step(url, users, settings.step_seconds, workdir / f"{line}-{units}u-{users}users", roots)
+        cpu = {name: step[f"{name}_cpu"] for name in roots}
         within = step["p95_ms"] <= settings.slo_p95_ms and step["error_ratio"] < MAX_ERROR_RATIO
         generator_ok = step["generator_cpu"] < GENERATOR_LIMIT
         log(
@@ -224,6 +231,8 @@ def measure_speed_of_light(settings: Settings, directory: Path, workdir: Path) -
         app = stack.app_servers[0]
         django = measure("django", 1, [app.pid], 0, db, app.url("").rstrip("/"), settings, workdir)
         raw = measure("raw-wsgi", 1, [process.pid], 0, db, f"http://127.0.0.1:{SPEED_OF_LIGHT_PORT}", settings, workdir)
+        for point in (django, raw):
+            point.workers_per_server = settings.workers_per_unit
         return django, raw
     finally:
         if process:
@@ -357,6 +366,8 @@ def report(points: list[Point], settings: Settings, sol: tuple[Point, Point], pa
 
 
 def main() -> int:
+    # SIGTERM (e.g. from a CI timeout) unwinds like Ctrl-C, so every `finally` removes caps and processes.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     settings = Settings.from_env()
     try:
         check_available()
