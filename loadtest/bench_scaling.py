@@ -257,6 +257,7 @@ def plot(points: list[Point], settings: Settings, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, (throughput, p95, efficiency) = plt.subplots(1, 3, figsize=(15, 4.5))
+    top_efficiency = 1.3
     for line, style in (("vertical", "o-"), ("horizontal", "s--")):
         series = [p for p in points if p.line == line and p.valid]
         if not series:
@@ -265,16 +266,25 @@ def plot(points: list[Point], settings: Settings, path: Path) -> None:
         one_unit = next((p.rps for p in series if p.units == 1), series[0].rps / series[0].units)
         throughput.plot(units, [p.rps for p in series], style, label=line)
         p95.plot(units, [p.p95_ms for p in series], style, label=line)
-        efficiency.plot(units, [p.rps / (p.units * one_unit) for p in series], style, label=line)
+        ratios = [p.rps / (p.units * one_unit) for p in series]
+        top_efficiency = max(top_efficiency, max(ratios) * 1.1)
+        efficiency.plot(units, ratios, style, label=line)
     throughput.set(title="Throughput within the SLO", xlabel=f"units ({settings.unit} CPU each)", ylabel="req/s")
     p95.set(title="p95 at that throughput", xlabel="units", ylabel="ms")
     p95.axhline(settings.slo_p95_ms, color="grey", linestyle=":", label="SLO")
-    efficiency.set(title="Efficiency = rps / (units x one-unit rps)", xlabel="units", ylim=(0, 1.3))
+    efficiency.set(title="Efficiency = rps / (units x one-unit rps)", xlabel="units", ylim=(0, top_efficiency))
     for axis in (throughput, p95, efficiency):
         axis.grid(alpha=0.3)
         axis.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=110)
+
+
+def _pairs(points: list[Point]) -> list[tuple[Point, Point]]:
+    """(vertical, horizontal) points measured at the same number of units, both valid."""
+    vertical = {p.units: p for p in points if p.line == "vertical" and p.valid}
+    horizontal = {p.units: p for p in points if p.line == "horizontal" and p.valid}
+    return [(vertical[u], horizontal[u]) for u in sorted(vertical.keys() & horizontal.keys()) if u > 1]
 
 
 def explain(points: list[Point], settings: Settings, sol: tuple[Point, Point]) -> list[str]:
@@ -310,16 +320,18 @@ def explain(points: list[Point], settings: Settings, sol: tuple[Point, Point]) -
                 f"(app {last.app_cpu:.2f}/{quota:.2f} CPU, PostgreSQL {last.postgres_cpu:.2f}, nginx "
                 f"{last.nginx_cpu:.2f}, generator {last.generator_cpu:.2f} of a core)."
             )
-    shared = {p.units for p in points if p.valid and p.line == "vertical"} & {
-        p.units for p in points if p.valid and p.line == "horizontal"
-    }
-    for units in sorted(shared - {1}):
-        v = next(p for p in points if p.line == "vertical" and p.units == units)
-        h = next(p for p in points if p.line == "horizontal" and p.units == units)
+    for v, h in _pairs(points):
+        units = v.units
         better = "one bigger server" if v.rps > h.rps else "more servers"
         words.append(
             f"- At {units} units, {better} wins: vertical {v.rps:.0f} vs horizontal {h.rps:.0f} req/s "
             f"({max(v.rps, h.rps) / max(min(v.rps, h.rps), 0.001):.2f}x)."
+        )
+    if any(v.rps > 1.1 * h.rps for v, h in _pairs(points)):
+        words.append(
+            "- Why the bigger server wins where it does: its workers share one quota, so a busy worker can use "
+            "CPU another leaves idle; separate servers cannot lend each other idle CPU, and round-robin keeps "
+            "sending requests to a server that is momentarily behind. More servers buy redundancy, not speed."
         )
     django, raw = sol
     if django.rps and raw.rps:

@@ -13,7 +13,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy.local.stack import app_server_env
+from deploy.local.stack import app_server_env, port_is_free
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app"
@@ -30,19 +30,9 @@ def free_port_block(count: int, start: int = 18000) -> int:
     (so no outgoing connection can take one of them meanwhile)."""
     for base in range(start, 32000 - count):
         ports = range(base, base + count)
-        if all(_is_free(port) for port in ports):
+        if all(port_is_free(port) for port in ports):
             return base
     raise RuntimeError(f"no {count} consecutive free ports between {start} and 32000")
-
-
-def _is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def with_database(url: str, name: str) -> str:

@@ -50,25 +50,29 @@ def post_vote_toggle(*, user: User, post_id: int) -> VoteResult:
     """Vote for a post, or take the vote back if there is one. Raises Post.DoesNotExist."""
     # Locking the post serialises votes on it, so the toggle decision and the count never race.
     post = Post.objects.select_for_update().only("id", "author_id").get(pk=post_id)
-    removed, _ = PostVote.objects.filter(post=post, user=user).delete()
-    if not removed:
-        PostVote.objects.create(post=post, user=user)
-    delta = -1 if removed else 1
+    delta = _toggle(PostVote, user=user, post=post)
     Post.objects.filter(pk=post.pk).update(score=F("score") + delta, hot=HotRank(F("score") + delta, F("created")))
     User.objects.filter(pk=post.author_id).update(karma=F("karma") + delta)
     score = Post.objects.values_list("score", flat=True).get(pk=post.pk)
-    return VoteResult(voted=not removed, score=score)
+    return VoteResult(voted=delta > 0, score=score)
 
 
 @transaction.atomic
 def comment_vote_toggle(*, user: User, comment_id: int) -> VoteResult:
     """Vote for a comment, or take the vote back. Raises Comment.DoesNotExist."""
     comment = Comment.objects.select_for_update().only("id", "author_id").get(pk=comment_id)
-    removed, _ = CommentVote.objects.filter(comment=comment, user=user).delete()
-    if not removed:
-        CommentVote.objects.create(comment=comment, user=user)
-    delta = -1 if removed else 1
+    delta = _toggle(CommentVote, user=user, comment=comment)
     Comment.objects.filter(pk=comment.pk).update(score=F("score") + delta)
     User.objects.filter(pk=comment.author_id).update(karma=F("karma") + delta)
     score = Comment.objects.values_list("score", flat=True).get(pk=comment.pk)
-    return VoteResult(voted=not removed, score=score)
+    return VoteResult(voted=delta > 0, score=score)
+
+
+def _toggle(vote_model: type[PostVote] | type[CommentVote], *, user: User, **target: Post | Comment) -> int:
+    """Remove the user's vote if there is one, else add it; +1 or -1 for the counters.
+
+    Callers hold a lock on the target row, so the check and the write cannot race."""
+    removed, _ = vote_model.objects.filter(user=user, **target).delete()
+    if not removed:
+        vote_model.objects.create(user=user, **target)
+    return -1 if removed else 1
