@@ -22,13 +22,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from locust import FastHttpUser, between, events, tag, task
+from locust import FastHttpUser, LoadTestShape, between, events, tag, task
 from locust.env import Environment
 from locust.stats import StatsEntry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-# The module, not the class: Locust instantiates every shape class it finds in this file.
 from loadtest import shapes
 
 DEMO_USERS = int(os.environ.get("LOADTEST_DEMO_USERS", "50"))
@@ -40,8 +39,25 @@ STATIC_LINK = re.compile(rb"(/static/css/site\.[0-9a-f]+\.css)")
 
 if os.environ.get("LOAD_SHAPE"):
     # A shape class in the locustfile takes over -u/-r/-t; define it only when asked for.
-    class Shape(shapes.StagedShape):
-        pass
+    class StagedShape(LoadTestShape):
+        """Runs the stages of shapes.SHAPES[LOAD_SHAPE], each lasting its seconds times LOAD_SHAPE_SCALE."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            name = os.environ["LOAD_SHAPE"]
+            if name not in shapes.SHAPES:
+                raise ValueError(f"LOAD_SHAPE must be one of {', '.join(shapes.SHAPES)}, not {name!r}")
+            scale = float(os.environ.get("LOAD_SHAPE_SCALE", "1"))
+            self.stages = [(seconds * scale, users, rate) for seconds, users, rate in shapes.SHAPES[name]]
+
+        def tick(self) -> tuple[int, float] | None:
+            elapsed = self.get_run_time()
+            end = 0.0
+            for seconds, users, rate in self.stages:
+                end += seconds
+                if elapsed < end:
+                    return users, rate
+            return None
 
 
 class BoardUser(FastHttpUser):

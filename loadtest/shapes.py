@@ -1,13 +1,10 @@
 """Load shapes as data. Pick one with LOAD_SHAPE=<name>; LOAD_SHAPE_SCALE shrinks or stretches time.
 
 Each stage is (seconds it lasts, users to reach, spawn rate). A run ends after the last stage.
+Plain data, no Locust import: locustfile.py turns the chosen shape into a LoadTestShape.
 """
 
 from __future__ import annotations
-
-import os
-
-from locust import LoadTestShape
 
 Stage = tuple[float, int, float]
 
@@ -23,24 +20,3 @@ SHAPES: dict[str, list[Stage]] = {
     # A long, flat, moderate load: finds leaks and slow drifts, not limits.
     "soak": [(1800, 30, 5)],
 }
-
-
-class StagedShape(LoadTestShape):
-    """Runs the stages of SHAPES[LOAD_SHAPE], each lasting its seconds times LOAD_SHAPE_SCALE."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        name = os.environ.get("LOAD_SHAPE", "")
-        if name not in SHAPES:
-            raise ValueError(f"LOAD_SHAPE must be one of {', '.join(SHAPES)}, not {name!r}")
-        scale = float(os.environ.get("LOAD_SHAPE_SCALE", "1"))
-        self.stages = [(seconds * scale, users, rate) for seconds, users, rate in SHAPES[name]]
-
-    def tick(self) -> tuple[int, float] | None:
-        elapsed = self.get_run_time()
-        end = 0.0
-        for seconds, users, rate in self.stages:
-            end += seconds
-            if elapsed < end:
-                return users, rate
-        return None
