@@ -30,6 +30,17 @@ SCENARIO ?=
 LOAD_SHAPE ?=
 MASTER_HOST ?= 127.0.0.1
 EXPECT_WORKERS ?= 1
+# Containers: podman if present, else docker. BASE_IMAGE=localhost/scaleboard-base:bookworm (make
+# docker-base) where no registry is reachable. CA_BUNDLE is handed to the build as a secret (proxies).
+CONTAINER_ENGINE ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo docker)
+IMAGE ?= localhost/scaleboard:dev
+BASE_IMAGE ?= docker.io/library/python:3.11-slim-bookworm
+CA_BUNDLE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
+SCALE ?= 3
+PROFILES ?=
+COMPOSE ?= $(shell command -v podman-compose >/dev/null 2>&1 && echo podman-compose || echo docker compose)
+comma := ,
+export CONTAINERS_CONF ?= $(CURDIR)/docker/podman/containers.conf
 # Arguments for `make manage`, e.g. `make manage ARGS="createsuperuser"`.
 ARGS ?=
 
@@ -118,6 +129,35 @@ loadtest-master: setup ## Distributed Locust: the master (web UI on :8089) waiti
 .PHONY: loadtest-worker
 loadtest-worker: setup ## Distributed Locust: a worker connecting to MASTER_HOST (run one per core/machine)
 	.venv/bin/locust -f loadtest/locustfile.py --worker --master-host $(MASTER_HOST)
+
+.PHONY: docker-base
+docker-base: ## Build a local Debian 12 + Python base image (no registry needed; root, mmdebstrap)
+	docker/build-local-base.sh
+
+.PHONY: docker-build
+docker-build: ## Build the app image IMAGE from docker/Dockerfile on BASE_IMAGE
+	$(CONTAINER_ENGINE) build --format docker -f docker/Dockerfile -t $(IMAGE) --build-arg BASE_IMAGE=$(BASE_IMAGE) \
+		$(if $(CA_BUNDLE),--secret id=ca_bundle$(comma)src=$(CA_BUNDLE)) .
+
+docker/compose.env:
+	sed "s/^DJANGO_SECRET_KEY=.*/DJANGO_SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')/" \
+		docker/compose.env.example > $@
+
+.PHONY: compose-up
+compose-up: docker/compose.env ## Run db, migrate, SCALE web replicas and nginx (PROFILES=loadtest adds Locust)
+	cd docker && SCALEBOARD_IMAGE=$(IMAGE) $(COMPOSE) $(if $(PROFILES),--profile $(PROFILES)) up -d --scale web=$(SCALE)
+
+.PHONY: compose-down
+compose-down: ## Stop and remove the compose services (the database volume is kept)
+	cd docker && $(COMPOSE) down
+
+.PHONY: compose-logs
+compose-logs: ## Follow the compose services' logs
+	cd docker && $(COMPOSE) logs -f
+
+.PHONY: render-configs
+render-configs: setup ## Re-render committed copies of the nginx template (docker/nginx/site.conf)
+	$(BIN)/python deploy/nginx/render_committed.py
 
 .PHONY: env-example
 env-example: setup ## Regenerate .env.example from the env contract (app/config/env.py)
