@@ -1,7 +1,7 @@
 """Write the committed renders of the nginx template (targets that cannot render at deploy time).
 
-    python deploy/nginx/render_committed.py          # rewrite them
-    python deploy/nginx/render_committed.py --check  # exit 1 if any is stale (tests run this)
+python deploy/nginx/render_committed.py          # rewrite them
+python deploy/nginx/render_committed.py --check  # exit 1 if any is stale (tests run this)
 """
 
 from __future__ import annotations
