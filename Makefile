@@ -41,6 +41,10 @@ PROFILES ?=
 COMPOSE ?= $(shell command -v podman-compose >/dev/null 2>&1 && echo podman-compose || echo docker compose)
 comma := ,
 export CONTAINERS_CONF ?= $(CURDIR)/docker/podman/containers.conf
+# Kubernetes: `make k8s-deploy OVERLAY=local|aws [REGISTRY=... IMAGE_TAG=...]`, `make k8s-scale N=5`.
+OVERLAY ?= local
+N ?=
+WORKERS ?= 2
 # Arguments for `make manage`, e.g. `make manage ARGS="createsuperuser"`.
 ARGS ?=
 
@@ -158,6 +162,30 @@ compose-logs: ## Follow the compose services' logs
 .PHONY: render-configs
 render-configs: setup ## Re-render committed copies of the nginx template (docker/nginx/site.conf)
 	$(BIN)/python deploy/nginx/render_committed.py
+
+.PHONY: k8s-deploy
+k8s-deploy: ## Kubernetes: apply OVERLAY, run the migrate Job and wait, then roll out web
+	OVERLAY=$(OVERLAY) deploy/k8s/k8s.sh deploy
+
+.PHONY: k8s-scale
+k8s-scale: ## Kubernetes: N web pods (raises the HPA's floor to N so it does not scale them back)
+	N=$(N) deploy/k8s/k8s.sh scale
+
+.PHONY: k8s-status
+k8s-status: ## Kubernetes: deployments, pods, HPA, jobs, ingress
+	deploy/k8s/k8s.sh status
+
+.PHONY: k8s-logs
+k8s-logs: ## Kubernetes: follow the web pods' logs
+	deploy/k8s/k8s.sh logs
+
+.PHONY: k8s-rollback
+k8s-rollback: ## Kubernetes: roll web back to the previous ReplicaSet
+	deploy/k8s/k8s.sh rollback
+
+.PHONY: k8s-loadtest
+k8s-loadtest: ## Kubernetes: distributed Locust (WORKERS pods) swarming USERS at the nginx Service
+	USERS=$(USERS) SPAWN_RATE=$(SPAWN_RATE) WORKERS=$(WORKERS) deploy/k8s/k8s.sh loadtest
 
 .PHONY: env-example
 env-example: setup ## Regenerate .env.example from the env contract (app/config/env.py)

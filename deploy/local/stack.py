@@ -165,9 +165,11 @@ def manage(env: dict[str, str], *args: str, timeout: float = 900) -> str:
     return result.stdout
 
 
-def http_status(url: str, timeout: float = 2) -> int:
+def http_status(url: str, timeout: float = 2, headers: dict[str, str] | None = None) -> int:
+    """The status a GET gets, or 0 when nothing answered (refused, reset, timed out): for polling."""
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - loopback only
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback only
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)

@@ -3,97 +3,26 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
-import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from deploy.local.postgres import Cluster
-from tests.harness.servers import REPO, free_port_block, get
+from deploy.local.stack import http_status
+from tests.deploy.conftest import BASE_IMAGE, NETWORK, env_args, needs_podman, one_off, podman
+from tests.harness.servers import free_port_block, get
 
-pytestmark = [
-    pytest.mark.live,
-    pytest.mark.skipif(
-        os.geteuid() != 0 or not shutil.which("podman") or not shutil.which("mmdebstrap"),
-        reason="needs root, podman and mmdebstrap (sudo apt-get install podman mmdebstrap); .ci/run installs them",
-    ),
-]
-
-TEST_IMAGE = f"localhost/scaleboard:test-{uuid.uuid4().hex[:8]}"
-BASE_IMAGE = "localhost/scaleboard-base:bookworm"
-ENV = {**os.environ, "CONTAINERS_CONF": str(REPO / "docker/podman/containers.conf")}
+pytestmark = [pytest.mark.live, needs_podman]
 # The layers our Dockerfile adds must leave room for the official python:3.11-slim base (~125 MB)
 # under the 200 MB budget.
 APP_LAYERS_BUDGET = 75 * 1024 * 1024
-# Containers reach the host's loopback (where the test PostgreSQL listens) at this address.
-NETWORK = "slirp4netns:allow_host_loopback=true"
-HOST_FROM_CONTAINER = "10.0.2.2"
-
-
-def podman(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(["podman", *args], env=ENV, capture_output=True, text=True, timeout=timeout)
-    if check and result.returncode != 0:
-        raise AssertionError(f"podman {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
 
 
 @pytest.fixture(scope="module")
-def image() -> Iterator[str]:
-    base = subprocess.run(
-        ["docker/build-local-base.sh"], cwd=REPO, env=ENV, capture_output=True, text=True, timeout=900
-    )
-    assert base.returncode == 0, base.stderr
-    started = time.monotonic()
-    build = subprocess.run(
-        ["make", "--no-print-directory", "docker-build", f"IMAGE={TEST_IMAGE}", f"BASE_IMAGE={BASE_IMAGE}"],
-        cwd=REPO, env=ENV, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    print(f"\nimage build: {time.monotonic() - started:.1f}s")
-    yield TEST_IMAGE
-    podman("rmi", "--force", TEST_IMAGE, check=False)
-
-
-@pytest.fixture(scope="module")
-def database() -> Iterator[str]:
-    directory = Path(tempfile.mkdtemp(prefix="scaleboard-image-"))
-    directory.chmod(0o755)
-    cluster = Cluster(directory / "pg", throwaway=True, port=free_port_block(1, start=19000), listen_tcp=True)
-    # The container connects from the slirp4netns network, which arrives at 127.0.0.1 on the host.
-    cluster.start()
-    try:
-        yield f"postgres://scaleboard@{HOST_FROM_CONTAINER}:{cluster.port}/scaleboard"
-    finally:
-        cluster.stop(mode="immediate")
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def env_args(database_url: str, **extra: str) -> list[str]:
-    values = {
-        "DJANGO_SECRET_KEY": "container-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        "DATABASE_URL": database_url,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_HTTPS": "false",
-        "WEB_CONCURRENCY": "2",
-        **extra,
-    }
-    return [arg for name, value in values.items() for arg in ("-e", f"{name}={value}")]
-
-
-def one_off(image: str, database_url: str, *command: str) -> str:
-    """A release-phase command in a throwaway container, as compose's `migrate` or a k8s Job runs it."""
-    return podman("run", "--rm", "--network", NETWORK, *env_args(database_url), image, *command).stdout
-
-
-@pytest.fixture(scope="module")
-def server(image: str, database: str) -> Iterator[tuple[str, str]]:
+def server(app_image: str, container_database: str) -> Iterator[tuple[str, str]]:
+    image, database = app_image, container_database
     one_off(image, database, "python3", "manage.py", "migrate", "--noinput")
     one_off(image, database, "python3", "manage.py", "seed_demo", "--users", "3", "--posts", "40", "--comments", "60")
     name, port = f"scaleboard-test-{uuid.uuid4().hex[:8]}", free_port_block(1, start=19100)
@@ -102,7 +31,7 @@ def server(image: str, database: str) -> Iterator[tuple[str, str]]:
            *env_args(database), image)  # fmt: skip
     try:
         deadline = time.monotonic() + 60
-        while get(f"http://127.0.0.1:{port}/readyz", timeout=2)[0] != 200:
+        while http_status(f"http://127.0.0.1:{port}/readyz") != 200:
             assert time.monotonic() < deadline, podman("logs", name, check=False).stderr[-3000:]
             time.sleep(0.2)
         print(f"\ncold start to ready: {time.monotonic() - started:.1f}s")
@@ -131,7 +60,9 @@ def test_static_files_were_collected_at_build(server: tuple[str, str]) -> None:
     assert headers.get("Content-Encoding") == "gzip"
 
 
-def test_image_is_within_the_size_budget(image: str) -> None:
+def test_image_is_within_the_size_budget(app_image: str) -> None:
+    image = app_image
+
     def size(name: str) -> int:
         return int(json.loads(podman("image", "inspect", name).stdout)[0]["Size"])
 
@@ -143,13 +74,14 @@ def test_image_is_within_the_size_budget(image: str) -> None:
     assert "gcc" not in history
 
 
-def test_sigterm_lets_the_request_in_flight_finish(image: str, database: str) -> None:
+def test_sigterm_lets_the_request_in_flight_finish(app_image: str, container_database: str) -> None:
+    image, database = app_image, container_database
     name, port = f"scaleboard-stop-{uuid.uuid4().hex[:8]}", free_port_block(1, start=19200)
     podman("run", "-d", "--name", name, "--network", NETWORK, "-p", f"127.0.0.1:{port}:8000",
            *env_args(database, WEB_CONCURRENCY="1"), image)  # fmt: skip
     try:
         deadline = time.monotonic() + 60
-        while get(f"http://127.0.0.1:{port}/healthz", timeout=2)[0] != 200:
+        while http_status(f"http://127.0.0.1:{port}/healthz") != 200:
             assert time.monotonic() < deadline
             time.sleep(0.2)
         body = b'{"title": "in flight", "url": "https://example.com"}'

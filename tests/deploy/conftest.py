@@ -1,0 +1,84 @@
+"""Fixtures for the deploy targets that run the app image: podman, the image, a database for it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from deploy.local.postgres import Cluster
+from tests.harness.servers import REPO, free_port_block
+
+needs_podman = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("podman") or not shutil.which("mmdebstrap"),
+    reason="needs root, podman and mmdebstrap (sudo apt-get install podman mmdebstrap); .ci/run installs them",
+)
+
+TEST_IMAGE = f"localhost/scaleboard:test-{uuid.uuid4().hex[:8]}"
+BASE_IMAGE = "localhost/scaleboard-base:bookworm"
+ENV = {**os.environ, "CONTAINERS_CONF": str(REPO / "docker/podman/containers.conf")}
+# Containers reach the host's loopback (where the test PostgreSQL listens) at this address.
+NETWORK = "slirp4netns:allow_host_loopback=true"
+HOST_FROM_CONTAINER = "10.0.2.2"
+
+
+def podman(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(["podman", *args], env=ENV, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"podman {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def app_image() -> Iterator[str]:
+    base = subprocess.run(
+        ["docker/build-local-base.sh"], cwd=REPO, env=ENV, capture_output=True, text=True, timeout=900
+    )
+    assert base.returncode == 0, base.stderr
+    started = time.monotonic()
+    build = subprocess.run(
+        ["make", "--no-print-directory", "docker-build", f"IMAGE={TEST_IMAGE}", f"BASE_IMAGE={BASE_IMAGE}"],
+        cwd=REPO, env=ENV, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    print(f"\nimage build: {time.monotonic() - started:.1f}s")
+    yield TEST_IMAGE
+    podman("rmi", "--force", TEST_IMAGE, check=False)
+
+
+@pytest.fixture(scope="session")
+def container_database() -> Iterator[str]:
+    directory = Path(tempfile.mkdtemp(prefix="scaleboard-image-"))
+    directory.chmod(0o755)
+    cluster = Cluster(directory / "pg", throwaway=True, port=free_port_block(1, start=19000), listen_tcp=True)
+    # The container connects from the slirp4netns network, which arrives at 127.0.0.1 on the host.
+    cluster.start()
+    try:
+        yield f"postgres://scaleboard@{HOST_FROM_CONTAINER}:{cluster.port}/scaleboard"
+    finally:
+        cluster.stop(mode="immediate")
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def env_args(database_url: str, **extra: str) -> list[str]:
+    values = {
+        "DJANGO_SECRET_KEY": "container-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "DATABASE_URL": database_url,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_HTTPS": "false",
+        "WEB_CONCURRENCY": "2",
+        **extra,
+    }
+    return [arg for name, value in values.items() for arg in ("-e", f"{name}={value}")]
+
+
+def one_off(image: str, database_url: str, *command: str) -> str:
+    """A release-phase command in a throwaway container, as compose's `migrate` or a k8s Job runs it."""
+    return podman("run", "--rm", "--network", NETWORK, *env_args(database_url), image, *command).stdout

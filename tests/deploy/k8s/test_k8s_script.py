@@ -1,0 +1,83 @@
+"""deploy/k8s/k8s.sh, driven with a recording stand-in for kubectl (there is no API server here)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.harness.servers import REPO
+
+# Records every call, answers the few questions the script asks, as a cluster with an HPA max of 10 would.
+FAKE_KUBECTL = """#!/usr/bin/env bash
+echo "$*" >> "$KUBECTL_LOG"
+case "$*" in
+  "config current-context") [[ -n "$FAKE_NO_CONTEXT" ]] && exit 1; echo test-cluster ;;
+  *"get hpa web -o jsonpath={.spec.maxReplicas}") printf 10 ;;
+esac
+"""
+
+
+@pytest.fixture
+def kubectl(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    fake = tmp_path / "kubectl"
+    fake.write_text(FAKE_KUBECTL)
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    log = tmp_path / "calls.log"
+    env = {**os.environ, "KUBECTL": str(fake), "KUBECTL_LOG": str(log), "FAKE_NO_CONTEXT": ""}
+    return env, log
+
+
+def run(target: str, env: dict[str, str], **variables: str) -> subprocess.CompletedProcess[str]:
+    args = ["make", "--no-print-directory", target, *(f"{k}={v}" for k, v in variables.items())]
+    return subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(("n", "hpa_max"), [("5", "10"), ("15", "15")])
+def test_scale_raises_the_hpa_floor_then_scales(kubectl: tuple[dict[str, str], Path], n: str, hpa_max: str) -> None:
+    env, log = kubectl
+    result = run("k8s-scale", env, N=n)
+    assert result.returncode == 0, result.stderr
+    assert log.read_text().splitlines() == [
+        "config current-context",
+        "version --request-timeout=5s",
+        "-n scaleboard get hpa web -o jsonpath={.spec.maxReplicas}",
+        f'-n scaleboard patch hpa web --type merge -p {{"spec":{{"minReplicas":{n},"maxReplicas":{hpa_max}}}}}',
+        f"-n scaleboard scale deployment/web --replicas={n}",
+        "-n scaleboard rollout status deployment/web --timeout=600s",
+    ]
+
+
+def test_scale_needs_a_number(kubectl: tuple[dict[str, str], Path]) -> None:
+    env, log = kubectl
+    result = run("k8s-scale", env, N="lots")
+    assert result.returncode != 0
+    assert "N must be a positive number" in result.stderr
+    assert not log.exists()
+
+
+def test_no_context_is_one_clear_line(kubectl: tuple[dict[str, str], Path]) -> None:
+    env, _ = kubectl
+    result = run("k8s-status", {**env, "FAKE_NO_CONTEXT": "1"})
+    assert result.returncode != 0
+    assert "error: no kubectl context: start one" in result.stderr
+
+
+def test_deploy_migrates_before_the_web_rollout(kubectl: tuple[dict[str, str], Path]) -> None:
+    env, log = kubectl
+    # The stand-in renders nothing; test_manifests.py checks the rendering itself.
+    result = run("k8s-deploy", env, OVERLAY="local")
+    assert result.returncode == 0, result.stderr
+    calls = [call for call in log.read_text().splitlines() if not call.startswith("kustomize")]
+    order = [c.split(" -f ")[0] + (" (web)" if "component=web" in c else "") for c in calls if "apply" in c or
+             "wait" in c or "rollout" in c or "delete job" in c]  # fmt: skip
+    assert order == [
+        "-n scaleboard delete job migrate --ignore-not-found",
+        "apply",
+        "-n scaleboard wait --for=condition=complete job/migrate --timeout=600s",
+        "apply (web)",
+        "-n scaleboard rollout status deployment/web --timeout=600s",
+    ]
