@@ -43,6 +43,8 @@ comma := ,
 export CONTAINERS_CONF ?= $(CURDIR)/docker/podman/containers.conf
 # Kubernetes: `make k8s-deploy OVERLAY=local|aws [REGISTRY=... IMAGE_TAG=...]`, `make k8s-scale N=5`.
 OVERLAY ?= local
+REGISTRY ?=
+IMAGE_TAG ?= 0.1.0
 N ?=
 WORKERS ?= 2
 # Arguments for `make manage`, e.g. `make manage ARGS="createsuperuser"`.
@@ -164,8 +166,12 @@ render-configs: setup ## Re-render committed copies of the nginx template (docke
 	$(BIN)/python deploy/nginx/render_committed.py
 
 .PHONY: k8s-deploy
-k8s-deploy: ## Kubernetes: apply OVERLAY, run the migrate Job and wait, then roll out web
-	OVERLAY=$(OVERLAY) deploy/k8s/k8s.sh deploy
+k8s-deploy: ## Kubernetes: [build+push REGISTRY/scaleboard:IMAGE_TAG,] apply OVERLAY, migrate Job, roll out web
+ifneq ($(REGISTRY),)
+	$(MAKE) docker-build IMAGE=$(REGISTRY)/scaleboard:$(IMAGE_TAG)
+	$(CONTAINER_ENGINE) push $(REGISTRY)/scaleboard:$(IMAGE_TAG)
+endif
+	OVERLAY=$(OVERLAY) REGISTRY=$(REGISTRY) IMAGE_TAG=$(if $(REGISTRY),$(IMAGE_TAG)) deploy/k8s/k8s.sh deploy
 
 .PHONY: k8s-scale
 k8s-scale: ## Kubernetes: N web pods (raises the HPA's floor to N so it does not scale them back)

@@ -25,13 +25,17 @@ need_cluster() {
 render() {
   local overlay="$1" wrapper
   [[ -d "deploy/k8s/overlays/$overlay" ]] || die "OVERLAY must be one of: $(ls deploy/k8s/overlays | tr '\n' ' ')"
-  wrapper="$(mktemp -d)"
+  # Inside the repository: kustomize only takes relative paths to other kustomizations.
+  mkdir -p .var/k8s
+  wrapper="$(mktemp -d -p .var/k8s)"
   {
-    echo "resources: [$PWD/deploy/k8s/overlays/$overlay]"
+    echo "resources: [../../../deploy/k8s/overlays/$overlay]"
     if [[ -n "${REGISTRY:-}${IMAGE_TAG:-}" ]]; then
       current="$("$KUBECTL" kustomize --load-restrictor LoadRestrictionsNone "deploy/k8s/overlays/$overlay" \
         | sed -n 's|^ *image: \(.*/scaleboard\):.*|\1|p' | head -1)"
-      echo "images: [{name: '$current', newName: '${REGISTRY:+$REGISTRY/scaleboard}${REGISTRY:-$current}', newTag: '${IMAGE_TAG:-0.1.0}'}]"
+      name="$current"
+      [[ -n "${REGISTRY:-}" ]] && name="$REGISTRY/scaleboard"
+      echo "images: [{name: '$current', newName: '$name', newTag: '${IMAGE_TAG:-0.1.0}'}]"
     fi
   } > "$wrapper/kustomization.yaml"
   "$KUBECTL" kustomize --load-restrictor LoadRestrictionsNone "$wrapper"

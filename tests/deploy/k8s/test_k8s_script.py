@@ -12,8 +12,11 @@ import pytest
 from tests.harness.servers import REPO
 
 # Records every call, answers the few questions the script asks, as a cluster with an HPA max of 10 would.
+# Rendering (kubectl kustomize) needs no cluster, so it goes to the real kubectl.
 FAKE_KUBECTL = """#!/usr/bin/env bash
+[[ "$1" == kustomize ]] && exec kubectl "$@"
 echo "$*" >> "$KUBECTL_LOG"
+[[ "$1" == apply ]] && cat "$3" >> "$KUBECTL_LOG.applied"
 case "$*" in
   "config current-context") [[ -n "$FAKE_NO_CONTEXT" ]] && exit 1; echo test-cluster ;;
   *"get hpa web -o jsonpath={.spec.maxReplicas}") printf 10 ;;
@@ -68,10 +71,14 @@ def test_no_context_is_one_clear_line(kubectl: tuple[dict[str, str], Path]) -> N
 
 def test_deploy_migrates_before_the_web_rollout(kubectl: tuple[dict[str, str], Path]) -> None:
     env, log = kubectl
-    # The stand-in renders nothing; test_manifests.py checks the rendering itself.
-    result = run("k8s-deploy", env, OVERLAY="local")
+    # The script itself (make k8s-deploy with REGISTRY would also build and push the image).
+    deploy = {**env, "OVERLAY": "aws", "REGISTRY": "registry.example", "IMAGE_TAG": "1.2.3"}
+    result = subprocess.run(["deploy/k8s/k8s.sh", "deploy"], cwd=REPO, env=deploy, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    calls = [call for call in log.read_text().splitlines() if not call.startswith("kustomize")]
+    applied = Path(f"{log}.applied").read_text()
+    assert "image: registry.example/scaleboard:1.2.3" in applied
+    assert "kind: Job" in applied
+    calls = log.read_text().splitlines()
     order = [c.split(" -f ")[0] + (" (web)" if "component=web" in c else "") for c in calls if "apply" in c or
              "wait" in c or "rollout" in c or "delete job" in c]  # fmt: skip
     assert order == [
