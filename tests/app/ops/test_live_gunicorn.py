@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,8 +63,13 @@ def test_logs_are_json_lines_with_the_request_id(live_app: Gunicorn) -> None:
     ours = [line for line in lines if line.get("request_id") == "find-me-in-logs"]
     assert ours
     assert ours[0]["status"] == 200
-    # gunicorn's access log carries the request time and the same id.
-    assert re.search(r'"GET /new HTTP/1.1" 200 \d+ \d+ms rid=find-me-in-logs', live_app.log())
+    # gunicorn's access log carries the request time and the same id; gunicorn writes it just after
+    # the response has gone out, so give it a moment.
+    access_line = r'"GET /new HTTP/1.1" 200 \d+ \d+ms rid=find-me-in-logs'
+    deadline = time.monotonic() + 5
+    while not re.search(access_line, live_app.log()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert re.search(access_line, live_app.log())
 
 
 @pytest.fixture

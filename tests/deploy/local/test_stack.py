@@ -58,7 +58,12 @@ def test_nginx_edge_behaviour(stack: local_stack.Stack) -> None:
     assert status == 200
     assert headers["X-Request-ID"] == "edge-1"
     assert headers["Content-Encoding"] == "gzip"
-    assert "rid=edge-1" in (stack.logs / "nginx.access.log").read_text()
+    # nginx logs a request after its response is sent: allow a moment for the line to appear.
+    access_log = stack.logs / "nginx.access.log"
+    deadline = time.monotonic() + 5
+    while "rid=edge-1" not in access_log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "rid=edge-1" in access_log.read_text()
     assert (
         "edge-1"
         in (stack.logs / "app-1.log").read_text()
