@@ -193,6 +193,10 @@ k8s-rollback: ## Kubernetes: roll web back to the previous ReplicaSet
 k8s-loadtest: ## Kubernetes: distributed Locust (WORKERS pods) swarming USERS at the nginx Service
 	USERS=$(USERS) SPAWN_RATE=$(SPAWN_RATE) WORKERS=$(WORKERS) deploy/k8s/k8s.sh loadtest
 
+.PHONY: bench-app
+bench-app: setup ## Page speed vs the raw-WSGI speed of light, direct and through nginx (wrk; QUICK=1)
+	QUICK=$(QUICK) $(BIN)/python loadtest/bench_app.py
+
 .PHONY: env-example
 env-example: setup ## Regenerate .env.example from the env contract (app/config/env.py)
 	cd app && ../$(BIN)/python -m config.env > ../.env.example

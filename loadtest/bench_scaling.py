@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from deploy.local import stack as local_stack  # noqa: E402 - needs the sys.path line above
 from deploy.local.cpu_cap import CpuCap, check_available  # noqa: E402
+from loadtest import speed_of_light  # noqa: E402
 from loadtest.cpu import tree_cpu_seconds  # noqa: E402
 
 GENERATOR_LIMIT = 0.9
@@ -216,28 +217,17 @@ def measure_speed_of_light(settings: Settings, directory: Path, workdir: Path) -
     """Django and the raw-WSGI page, each on one unit, each hit directly (no nginx), same method."""
     stack = with_stack(directory, 1, settings.unit, settings.workers_per_unit, settings)
     cap = CpuCap(f"{directory.name}-speed-of-light", settings.unit)
-    process = None
     try:
         cap.create()
-        env = {**stack.app_env(), "PYTHONPATH": str(ROOT)}
-        process = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "-b", f"127.0.0.1:{SPEED_OF_LIGHT_PORT}",
-             "-w", str(settings.workers_per_unit), "--no-control-socket", "loadtest.speed_of_light:application"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=cap.join, start_new_session=True,
-        )  # fmt: skip
-        local_stack.wait_for(f"http://127.0.0.1:{SPEED_OF_LIGHT_PORT}/healthz", timeout=30)
-        db = postmaster_pid(stack)
-        app = stack.app_servers[0]
-        django = measure("django", 1, [app.pid], 0, db, app.url("").rstrip("/"), settings, workdir)
-        raw = measure("raw-wsgi", 1, [process.pid], 0, db, f"http://127.0.0.1:{SPEED_OF_LIGHT_PORT}", settings, workdir)
+        with speed_of_light.serving(stack.app_env(), SPEED_OF_LIGHT_PORT, settings.workers_per_unit, cap.join) as pid:
+            db = postmaster_pid(stack)
+            app = stack.app_servers[0]
+            django = measure("django", 1, [app.pid], 0, db, app.url("").rstrip("/"), settings, workdir)
+            raw = measure("raw-wsgi", 1, [pid], 0, db, f"http://127.0.0.1:{SPEED_OF_LIGHT_PORT}", settings, workdir)
         for point in (django, raw):
             point.workers_per_server = settings.workers_per_unit
         return django, raw
     finally:
-        if process:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
         time.sleep(0.3)
         cap.remove()
         local_stack.down(directory)

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Callable, Iterable
+import signal
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -47,3 +53,31 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
     body = ("<!doctype html><title>Scaleboard</title><ol>" + "".join(items) + "</ol>").encode()
     start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))])
     return [body]
+
+
+@contextmanager
+def serving(
+    env: dict[str, str], port: int, workers: int, preexec_fn: Callable[[], None] | None = None
+) -> Iterator[int]:
+    """Run this app under gunicorn on 127.0.0.1:port until the block ends; yields the master's pid."""
+    root = Path(__file__).resolve().parents[1]
+    process = subprocess.Popen(
+        [str(root / ".venv/bin/gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(workers), "--no-control-socket",
+         "loadtest.speed_of_light:application"],
+        env={**env, "PYTHONPATH": str(root)}, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        preexec_fn=preexec_fn, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the speed-of-light server did not start on port {port}") from None
+                time.sleep(0.1)
+        yield process.pid
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)

@@ -1,0 +1,175 @@
+"""`make bench-app`: how fast each page is, against the speed of light, measured with wrk.
+
+One app server (production settings, the one gunicorn config) and PostgreSQL, seeded with a fixed demo
+set, pinned to CPU 0; wrk pinned to CPU 1 (when the machine has two). For each page: req/s and
+p50/p99, the median of REPEATS runs with the spread. The raw-WSGI front page (loadtest/speed_of_light.py,
+the selector's SQL + string joins) runs in the same session, so every page gets a ratio to it, and the
+same pages through nginx get an nginx/direct ratio. No page caching.
+
+Knobs (environment): REPEATS=5 DURATION=10 CONNECTIONS=8 WORKERS=2 SEED_POSTS=100000 QUICK=1 (1 run of
+2 s, a small data set). Output: loadtest/reports/<timestamp>-app/{bench-app.csv,summary.md}.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from deploy.local import stack as local_stack  # noqa: E402 - needs the sys.path line above
+from loadtest import speed_of_light  # noqa: E402
+from loadtest.cpu import _children  # noqa: E402
+
+PORTS = 18600  # nginx; PostgreSQL +1, the app server +2, the raw-WSGI reference +9
+APP_CPU, LOAD_CPU = 0, 1
+
+
+@dataclass
+class Result:
+    page: str
+    via: str
+    rps_median: float
+    rps_min: float
+    rps_max: float
+    p50_ms: float
+    p99_ms: float
+    ratio_to_speed_of_light: float = 0.0
+    nginx_to_direct: float = 0.0
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now(tz=UTC):%H:%M:%S}] {message}", flush=True)
+
+
+def pin(pids: list[int], cpu: int) -> None:
+    """Pin process trees (and what they fork later) to one CPU, when the machine has more than one."""
+    if (os.cpu_count() or 1) < 2:
+        return
+    children = _children()
+    stack = list(pids)
+    while stack:
+        pid = stack.pop()
+        try:
+            os.sched_setaffinity(pid, {cpu})
+        except ProcessLookupError:
+            continue
+        stack.extend(children.get(pid, []))
+
+
+def _ms(value: str) -> float:
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value)
+    if not found:
+        raise RuntimeError(f"cannot read wrk's latency {value!r}")
+    number, unit = found.groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def wrk(url: str, duration: float, connections: int) -> tuple[float, float, float]:
+    """(req/s, p50 ms, p99 ms) of one wrk run; fails loudly on non-2xx answers or socket errors."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration:.0f}s", "--latency", url]
+    if (os.cpu_count() or 1) >= 2:
+        command = ["taskset", "-c", str(LOAD_CPU), *command]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 30, check=True).stdout
+    if "Non-2xx" in output or "Socket errors" in output:
+        raise RuntimeError(f"{url} did not answer cleanly under load:\n{output}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    return rps, p50, p99
+
+
+def measure(page: str, via: str, url: str, repeats: int, duration: float, connections: int) -> Result:
+    wrk(url, min(duration, 2), connections)  # warm-up: connections, caches, the template loader
+    runs = [wrk(url, duration, connections) for _ in range(repeats)]
+    rates = [rps for rps, _, _ in runs]
+    result = Result(
+        page, via, statistics.median(rates), min(rates), max(rates),
+        statistics.median(p50 for _, p50, _ in runs), statistics.median(p99 for _, _, p99 in runs),
+    )  # fmt: skip
+    log(f"  {via:6} {page:28} {result.rps_median:8.1f} req/s ({result.rps_min:.0f}-{result.rps_max:.0f}) "
+        f"p50 {result.p50_ms:6.1f} ms p99 {result.p99_ms:6.1f} ms")  # fmt: skip
+    return result
+
+
+def post_with_comments(stack: local_stack.Stack, wanted: int) -> int:
+    sql = f"SELECT id FROM board_post ORDER BY abs(comment_count - {int(wanted)}), id LIMIT 1"  # noqa: S608 - an int
+    return int(stack.cluster.psql(sql, database="scaleboard"))
+
+
+def main() -> int:
+    quick = os.environ.get("QUICK", "") not in ("", "0")
+    repeats = int(os.environ.get("REPEATS", "1" if quick else "5"))
+    duration = float(os.environ.get("DURATION", "2" if quick else "10"))
+    connections = int(os.environ.get("CONNECTIONS", "8"))
+    workers = int(os.environ.get("WORKERS", "2"))
+    posts = int(os.environ.get("SEED_POSTS", "2000" if quick else "100000"))
+    if not shutil.which("wrk"):
+        print("error: wrk not found: sudo apt-get install wrk", file=sys.stderr)
+        return 1
+    out = Path(os.environ.get("REPORTS", ROOT / "loadtest" / "reports")) / f"{datetime.now(tz=UTC):%Y%m%dT%H%M%SZ}-app"
+    out.mkdir(parents=True)
+    directory = Path(os.environ.get("BENCH_STACK_DIR", ROOT / ".var" / "bench-app"))
+    log(f"bench-app: {posts} posts, {repeats} run(s) x {duration:.0f} s per page, {connections} connections")
+    quiet = {"GUNICORN_MAX_REQUESTS": "0", "GUNICORN_ACCESS_LOG": "false", "DJANGO_LOG_LEVEL": "WARNING"}
+    stack = local_stack.up(
+        directory, topology="split", app_servers=1, port=PORTS, database_port=PORTS + 1, first_app_port=PORTS + 2,
+        workers=workers, seed=(1000, posts, posts * 3), extra_env=quiet,
+    )  # fmt: skip
+    results: list[Result] = []
+    try:
+        postmaster = int((stack.cluster.datadir / "postmaster.pid").read_text().split()[0])
+        app = stack.app_servers[0]
+        with speed_of_light.serving(stack.app_env(), PORTS + 9, workers) as raw_pid:
+            pin([app.pid, postmaster, stack.nginx_pid, raw_pid], APP_CPU)
+            post = post_with_comments(stack, 100)
+            pages = {
+                "front page": "/", "new": "/new", "post with ~100 comments": f"/post/{post}",
+                "search": "/search?q=postgres", "API post list": "/api/posts", "healthz": "/healthz",
+            }  # fmt: skip
+            raw = measure("front page (raw WSGI)", "direct", f"http://127.0.0.1:{PORTS + 9}/", repeats, duration,
+                          connections)  # fmt: skip
+            for page, path in pages.items():
+                direct = measure(page, "direct", app.url(path), repeats, duration, connections)
+                proxied = measure(page, "nginx", stack.url(path), repeats, duration, connections)
+                for result in (direct, proxied):
+                    result.ratio_to_speed_of_light = result.rps_median / raw.rps_median
+                proxied.nginx_to_direct = proxied.rps_median / direct.rps_median
+                results += [direct, proxied]
+            results.insert(0, raw)
+    finally:
+        local_stack.down(directory)
+    with (out / "bench-app.csv").open("w", newline="") as csv_file:
+        writer = csv.DictWriter(csv_file, fieldnames=[f.name for f in fields(Result)])
+        writer.writeheader()
+        writer.writerows(asdict(r) for r in results)
+    lines = [
+        "# bench-app", "",
+        f"{posts} posts; one app server ({workers} sync workers) + PostgreSQL + nginx pinned to CPU {APP_CPU}, "
+        f"wrk (1 thread, {connections} connections) on CPU {LOAD_CPU}; median of {repeats} x {duration:.0f} s.", "",
+        "| page | via | req/s (min-max) | p50 ms | p99 ms | x speed of light | nginx / direct |",
+        "|---|---|---|---|---|---|---|",
+        *(f"| {r.page} | {r.via} | {r.rps_median:.0f} ({r.rps_min:.0f}-{r.rps_max:.0f}) | {r.p50_ms:.1f} | "
+          f"{r.p99_ms:.1f} | {r.ratio_to_speed_of_light or 1:.2f} | "
+          f"{f'{r.nginx_to_direct:.2f}' if r.nginx_to_direct else ''} |" for r in results),
+        "",
+        "nginx answers /healthz itself (no app), so its nginx row measures nginx alone.",
+        "",
+    ]  # fmt: skip
+    (out / "summary.md").write_text("\n".join(lines))
+    log(f"bench-app: {out}/summary.md")
+    print((out / "summary.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""`make bench-app QUICK=1` really runs: wrk against the app, nginx and the raw-WSGI reference."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness.servers import REPO
+
+
+@pytest.fixture
+def dirs() -> Iterator[tuple[Path, Path]]:
+    base = Path(tempfile.mkdtemp(prefix="scaleboard-bench-app-"))
+    base.chmod(0o755)  # the postgres account works in here when run as root
+    yield base / "stack", base / "reports"
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.live
+@pytest.mark.skipif(not shutil.which("wrk") or not shutil.which("nginx"),
+                    reason="needs wrk and nginx (sudo apt-get install wrk nginx); .ci/run installs them")  # fmt: skip
+def test_quick_bench_app_reports_every_page_with_ratios(dirs: tuple[Path, Path]) -> None:
+    stack_dir, reports = dirs
+    env = {**os.environ, "QUICK": "1", "DURATION": "1", "SEED_POSTS": "300", "REPORTS": str(reports),
+           "BENCH_STACK_DIR": str(stack_dir)}  # fmt: skip
+    result = subprocess.run(
+        [str(REPO / ".venv/bin/python"), "loadtest/bench_app.py"], cwd=REPO, env=env, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (out,) = reports.iterdir()
+    with (out / "bench-app.csv").open() as rows:
+        results = {(row["page"], row["via"]): row for row in csv.DictReader(rows)}
+    pages = {"front page", "new", "post with ~100 comments", "search", "API post list", "healthz"}
+    assert set(results) == {("front page (raw WSGI)", "direct")} | {(p, v) for p in pages for v in ("direct", "nginx")}
+    for (_, via), row in results.items():
+        assert float(row["rps_median"]) > 0
+        if via == "nginx":
+            assert float(row["nginx_to_direct"]) > 0
+    assert "x speed of light" in (out / "summary.md").read_text()
+    assert not (stack_dir / "state.json").exists()  # the stack was taken down
