@@ -83,11 +83,15 @@ class BoardUser(FastHttpUser):
     def some_post(self) -> int:
         return random.choice(self.post_ids) if self.post_ids else 1
 
+    def form_token(self, path: str, name: str) -> str | None:
+        """GET a page with a Django form and return its CSRF token (None if the page has no form)."""
+        found = CSRF_FIELD.search(self.client.get(path, name=name).content or b"")
+        return found.group(1).decode() if found else None
+
     def sign_in(self, username: str) -> bool:
         """Django's login form with its CSRF token; a 429 from the edge is retried, as a person would."""
         for attempt in range(5):
-            page = self.client.get("/login", name="/login")
-            token = CSRF_FIELD.search(page.content or b"")
+            token = self.form_token("/login", "/login")
             if not token:
                 return False
             with self.client.post(
@@ -95,7 +99,7 @@ class BoardUser(FastHttpUser):
                 data={
                     "username": username,
                     "password": DEMO_PASSWORD,
-                    "csrfmiddlewaretoken": token.group(1).decode(),
+                    "csrfmiddlewaretoken": token,
                 },
                 headers={"Referer": f"{self.host}/login"},
                 name="POST /login",
@@ -161,10 +165,6 @@ class Writer(BoardUser):
         super().on_start()
         self.signed_in = self.sign_in(f"demo{random.randint(1, DEMO_USERS)}")
 
-    def form_token(self, path: str, name: str) -> str | None:
-        found = CSRF_FIELD.search(self.client.get(path, name=name).content or b"")
-        return found.group(1).decode() if found else None
-
     @tag("write")
     @task(6)
     def vote(self) -> None:
@@ -211,11 +211,10 @@ class ApiClient(BoardUser):
         super().on_start()
         self.auth: dict[str, str] = {}
         if self.sign_in(f"demo{random.randint(1, DEMO_USERS)}"):
-            page = self.client.get("/settings/tokens", name="/settings/tokens").content or b""
-            token = CSRF_FIELD.search(page)
+            token = self.form_token("/settings/tokens", "/settings/tokens")
             created = self.client.post(
                 "/settings/tokens", name="POST /settings/tokens",
-                data={"name": "locust", "csrfmiddlewaretoken": token.group(1).decode() if token else ""},
+                data={"name": "locust", "csrfmiddlewaretoken": token or ""},
                 headers={"Referer": f"{self.host}/settings/tokens"},
             )  # fmt: skip
             found = re.search(rb'<code id="new-token">([^<]+)</code>', created.content or b"")
