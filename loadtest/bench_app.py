@@ -120,14 +120,13 @@ def main() -> int:
     out.mkdir(parents=True)
     directory = Path(os.environ.get("BENCH_STACK_DIR", ROOT / ".var" / "bench-app"))
     log(f"bench-app: {posts} posts, {repeats} run(s) x {duration:.0f} s per page, {connections} connections")
-    quiet = {"GUNICORN_MAX_REQUESTS": "0", "GUNICORN_ACCESS_LOG": "false", "DJANGO_LOG_LEVEL": "WARNING"}
     stack = local_stack.up(
         directory, topology="split", app_servers=1, port=PORTS, database_port=PORTS + 1, first_app_port=PORTS + 2,
-        workers=workers, seed=(1000, posts, posts * 3), extra_env=quiet,
+        workers=workers, seed=(1000, posts, posts * 3), extra_env=local_stack.BENCHMARK_ENV,
     )  # fmt: skip
     results: list[Result] = []
     try:
-        postmaster = int((stack.cluster.datadir / "postmaster.pid").read_text().split()[0])
+        postmaster = stack.cluster.postmaster_pid()
         app = stack.app_servers[0]
         with speed_of_light.serving(stack.app_env(), PORTS + 9, workers) as raw_pid:
             pin([app.pid, postmaster, stack.nginx_pid, raw_pid], APP_CPU)

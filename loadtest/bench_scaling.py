@@ -100,10 +100,6 @@ def log(message: str) -> None:
     print(f"[{datetime.now(tz=UTC):%H:%M:%S}] {message}", flush=True)
 
 
-def postmaster_pid(stack: local_stack.Stack) -> int:
-    return int((stack.cluster.datadir / "postmaster.pid").read_text().split()[0])
-
-
 def run_step(url: str, users: int, seconds: float, workdir: Path, roots: dict[str, list[int]]) -> dict[str, float]:
     """One closed-loop Locust run against `url`: its summary, plus the cores each part used (the load
     generator included) in a window that skips Locust's start-up and wind-down."""
@@ -180,8 +176,6 @@ def measure(
 
 
 def with_stack(directory: Path, app_servers: int, cpus: float, workers: int, settings: Settings) -> local_stack.Stack:
-    # Worker recycling and per-request logging would add noise to a throughput measurement.
-    quiet = {"GUNICORN_MAX_REQUESTS": "0", "GUNICORN_ACCESS_LOG": "false", "DJANGO_LOG_LEVEL": "WARNING"}
     return local_stack.up(
         directory,
         topology="split",
@@ -192,7 +186,7 @@ def with_stack(directory: Path, app_servers: int, cpus: float, workers: int, set
         workers=workers,
         cpus_per_server=cpus,
         seed=(50, settings.seed_posts, settings.seed_posts * 3),
-        extra_env=quiet,
+        extra_env=local_stack.BENCHMARK_ENV,
     )
 
 
@@ -204,7 +198,7 @@ def measure_line_point(line: str, units: int, settings: Settings, directory: Pat
     stack = with_stack(directory, servers, cpus, workers, settings)
     try:
         point = measure(
-            line, units, [s.pid for s in stack.app_servers], stack.nginx_pid, postmaster_pid(stack),
+            line, units, [s.pid for s in stack.app_servers], stack.nginx_pid, stack.cluster.postmaster_pid(),
             stack.url("").rstrip("/"), settings, workdir,
         )  # fmt: skip
         point.workers_per_server = workers
@@ -220,7 +214,7 @@ def measure_speed_of_light(settings: Settings, directory: Path, workdir: Path) -
     try:
         cap.create()
         with speed_of_light.serving(stack.app_env(), SPEED_OF_LIGHT_PORT, settings.workers_per_unit, cap.join) as pid:
-            db = postmaster_pid(stack)
+            db = stack.cluster.postmaster_pid()
             app = stack.app_servers[0]
             django = measure("django", 1, [app.pid], 0, db, app.url("").rstrip("/"), settings, workdir)
             raw = measure("raw-wsgi", 1, [pid], 0, db, f"http://127.0.0.1:{SPEED_OF_LIGHT_PORT}", settings, workdir)

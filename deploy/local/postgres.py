@@ -172,6 +172,10 @@ class Cluster:
             raise PostgresError("PostgreSQL did not start; last log lines:\n" + "\n".join(tail))
         self.ensure_database(DATABASE)
 
+    def postmaster_pid(self) -> int:
+        """The server's main process (its backends are its children)."""
+        return int((self.datadir / "postmaster.pid").read_text().split()[0])
+
     def stop(self, mode: str = "fast") -> None:
         if self.is_running():
             self._run("pg_ctl", "stop", "-D", str(self.datadir), "-m", mode, "-w")

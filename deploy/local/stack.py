@@ -45,6 +45,10 @@ DATABASE_PORT = 5442
 MAX_APP_SERVERS = 16
 
 
+# For benchmark runs: worker recycling and per-request logging would add noise to the measurement.
+BENCHMARK_ENV = {"GUNICORN_MAX_REQUESTS": "0", "GUNICORN_ACCESS_LOG": "false", "DJANGO_LOG_LEVEL": "WARNING"}
+
+
 class StackError(RuntimeError):
     """Something the user can act on; the message says what."""
 
