@@ -44,8 +44,15 @@ LOGOUT_REDIRECT_URL = "board:hot"
 
 TEMPLATES = [
     {
+        # The app's pages (app/jinja2/): compiled to Python, several times faster than Django templates.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [APP_DIR / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "config.jinja2.environment"},
+    },
+    {
+        # The admin and form widgets ship Django templates.
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [APP_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from config.jinja2 import ago
 from django.urls import reverse
 from django.utils import timezone
 from scaleboard.accounts.models import User
 from scaleboard.board.models import Comment, Post
-from scaleboard.board.templatetags.board_tags import ago
 
 
 @pytest.mark.parametrize("username", ["alice", "a.b@c+d-e_f", "zoë", "名前"])
