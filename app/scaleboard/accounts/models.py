@@ -10,13 +10,17 @@ from django.db import models
 PATH_SAFE = "!$&'()*+,;=/~:@"
 
 
+def user_path(username: str) -> str:
+    # Built directly (reverse() is slow in long lists); quoted exactly as reverse() quotes.
+    return "/user/" + quote(username, safe=PATH_SAFE)
+
+
 class User(AbstractUser):
     # Sum of the scores of the user's posts and comments, kept in step by the vote service.
     karma = models.IntegerField(default=0)
 
     def get_absolute_url(self) -> str:
-        # Built directly (reverse() is slow in long lists); quoted exactly as reverse() quotes.
-        return "/user/" + quote(self.username, safe=PATH_SAFE)
+        return user_path(self.username)
 
 
 class ApiToken(models.Model):

@@ -10,6 +10,7 @@ from django.forms.utils import ErrorDict
 from django.http import HttpRequest, JsonResponse
 
 from scaleboard.board.models import Comment, Post
+from scaleboard.board.rows import CommentRow, PostRow
 from scaleboard.board.selectors import ThreadedComment
 
 
@@ -57,7 +58,7 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     return data
 
 
-def post_json(post: Post, *, with_body: bool = False) -> dict[str, Any]:
+def post_json(post: Post | PostRow, *, with_body: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": post.pk,
         "title": post.title,
@@ -73,7 +74,7 @@ def post_json(post: Post, *, with_body: bool = False) -> dict[str, Any]:
     return data
 
 
-def comment_json(comment: Comment, depth: int = 0) -> dict[str, Any]:
+def comment_json(comment: Comment | CommentRow, depth: int = 0) -> dict[str, Any]:
     return {
         "id": comment.pk,
         "post_id": comment.post_id,

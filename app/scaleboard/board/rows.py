@@ -1,0 +1,56 @@
+"""Read-only rows for pages and API lists: what they show, without building model instances.
+
+A list page turned 60 model instances (30 posts + their authors, with deferred fields) into ~1 ms per
+request; these slotted dataclasses built from values_list() cost a tenth of that. They answer the same
+attributes the templates and API serializers read from models (id/pk, author.username, vote_url, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from scaleboard.accounts.models import user_path
+from scaleboard.board.models import CommentLinks, PostLinks
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorRef:
+    username: str
+
+    def get_absolute_url(self) -> str:
+        return user_path(self.username)
+
+
+@dataclass(frozen=True, slots=True)
+class PostRow(PostLinks):
+    id: int
+    title: str
+    url: str
+    created: datetime
+    score: int
+    comment_count: int
+    hot: float
+    voted: bool
+    body: str = ""
+    author: AuthorRef = field(kw_only=True)
+
+    @property
+    def pk(self) -> int:  # type: ignore[override]  # read-only here; a field on the model
+        return self.id
+
+
+@dataclass(frozen=True, slots=True)
+class CommentRow(CommentLinks):
+    id: int
+    post_id: int
+    parent_id: int | None
+    body: str
+    created: datetime
+    score: int
+    voted: bool
+    author: AuthorRef = field(kw_only=True)
+
+    @property
+    def pk(self) -> int:  # type: ignore[override]
+        return self.id
