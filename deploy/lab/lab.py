@@ -1,0 +1,305 @@
+"""The lab: fresh Debian 12 servers on this machine, as systemd-nspawn containers on a bridge the lab owns.
+
+    make lab-up TOPOLOGY=all-in-one|split APP_SERVERS=N   # boot hosts, write deploy/ansible/inventories/lab
+    make lab-provision                                  # site.yml against them over SSH
+    make lab-status / make lab-down                     # what runs / remove hosts, bridge and NAT rules
+
+Each host is a real systemd (PID 1) with sshd, its own network namespace and a static address on
+10.77.0.0/24; the machine is the gateway and NATs them to the package registries. Like a cloud image,
+a host has one `admin` user (sudo, the lab's SSH key) and nothing else installed. Needs Linux and root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LAB_DIR = Path(os.environ.get("LAB_DIR", ROOT / ".var" / "lab"))
+INVENTORY = ROOT / "deploy" / "ansible" / "inventories" / "lab" / "hosts.yml"
+ROOTFS_CACHE = ROOT / ".var" / "images" / "lab-bookworm.tar"
+PACKAGES = "systemd-sysv,dbus,openssh-server,python3,sudo,iproute2,procps,systemd-resolved,ca-certificates,netbase"
+BRIDGE = "sblab0"
+SUBNET = "10.77.0"  # /24; the machine is .1, hosts from .10
+TOPOLOGIES = ("all-in-one", "split")
+MAX_APP_SERVERS = 8
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+class LabError(RuntimeError):
+    """Something the user can act on; the message says what."""
+
+
+@dataclass
+class Host:
+    name: str
+    address: str
+    groups: list[str]
+    pid: int = 0
+
+
+@dataclass
+class Lab:
+    topology: str
+    hosts: list[Host] = field(default_factory=list)
+    nat_rule: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> Path:
+        return LAB_DIR / "id_ed25519"
+
+    def save(self) -> None:
+        (LAB_DIR / "state.json").write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls) -> Lab | None:
+        path = LAB_DIR / "state.json"
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text())
+        return cls(data["topology"], [Host(**h) for h in data["hosts"]], data["nat_rule"])
+
+
+def run(*argv: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, check=check, timeout=timeout)
+
+
+def require_tools() -> None:
+    if sys.platform != "linux" or os.geteuid() != 0:
+        raise LabError("the lab needs Linux and root (systemd-nspawn, a bridge, iptables): run it as root")
+    missing = [tool for tool in ("systemd-nspawn", "mmdebstrap", "iptables", "ssh", "ssh-keygen") if not shutil.which(tool)]
+    if missing:
+        raise LabError(f"missing {', '.join(missing)}: apt-get install systemd-container mmdebstrap iptables openssh-client")
+
+
+def ensure_rootfs() -> Path:
+    """A minimal Debian 12 tarball, built once (~60 s) and cached: what a fresh cloud server has.
+
+    It trusts the certificates this machine trusts (each as a local CA, so apt's ca-certificates
+    updates keep them), so TLS to the registries works through this machine's network as it does here.
+    """
+    if ROOTFS_CACHE.exists():
+        return ROOTFS_CACHE
+    ROOTFS_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    certs = LAB_DIR / "host-ca"
+    shutil.rmtree(certs, ignore_errors=True)
+    certs.mkdir(parents=True)
+    pems = re.findall(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", HOST_CA_BUNDLE.read_text(), re.S)
+    for number, pem in enumerate(pems):
+        (certs / f"host-{number:03d}.crt").write_text(pem + "\n")
+    partial = ROOTFS_CACHE.with_suffix(".partial.tar")  # mmdebstrap writes a tarball for a .tar name
+    print(f"lab: building the Debian 12 root filesystem (~60 s, cached in {ROOTFS_CACHE.relative_to(ROOT)})")
+    run(
+        "mmdebstrap", "--quiet", "--variant=minbase", f"--include={PACKAGES}",
+        '--customize-hook=mkdir -p "$1/usr/local/share/ca-certificates/lab"',
+        f'--customize-hook=cp {certs}/*.crt "$1/usr/local/share/ca-certificates/lab/"',
+        '--customize-hook=chroot "$1" update-ca-certificates',
+        "bookworm", str(partial), timeout=900,
+    )  # fmt: skip
+    partial.rename(ROOTFS_CACHE)
+    return ROOTFS_CACHE
+
+
+def plan(topology: str, app_servers: int) -> list[Host]:
+    if topology not in TOPOLOGIES:
+        raise LabError(f"TOPOLOGY must be one of {', '.join(TOPOLOGIES)}, not {topology!r}")
+    if not 1 <= app_servers <= MAX_APP_SERVERS:
+        raise LabError(f"APP_SERVERS must be 1..{MAX_APP_SERVERS}, not {app_servers}")
+    if topology == "all-in-one":
+        return [Host("sb-aio", f"{SUBNET}.10", ["db", "app", "lb"])]
+    hosts = [Host("sb-db", f"{SUBNET}.10", ["db"]), Host("sb-lb", f"{SUBNET}.11", ["lb"])]
+    hosts += [Host(f"sb-app{i}", f"{SUBNET}.{20 + i}", ["app"]) for i in range(1, app_servers + 1)]
+    return hosts
+
+
+def nameservers() -> list[str]:
+    found = re.findall(r"^nameserver\s+(\S+)", Path("/etc/resolv.conf").read_text(), re.M)
+    return [ns for ns in found if not ns.startswith("127.")] or ["1.1.1.1"]
+
+
+def network_up() -> list[str]:
+    if run("ip", "link", "show", BRIDGE, check=False).returncode != 0:
+        run("ip", "link", "add", BRIDGE, "type", "bridge")
+        run("ip", "addr", "add", f"{SUBNET}.1/24", "dev", BRIDGE)
+    run("ip", "link", "set", BRIDGE, "up")
+    Path("/proc/sys/net/ipv4/ip_forward").write_text("1\n")
+    rule = ["POSTROUTING", "-s", f"{SUBNET}.0/24", "!", "-o", BRIDGE, "-j", "MASQUERADE", "-m", "comment",
+            "--comment", "scaleboard-lab"]  # fmt: skip
+    if run("iptables", "-t", "nat", "-C", *rule, check=False).returncode != 0:
+        run("iptables", "-t", "nat", "-A", *rule)
+    return rule
+
+
+def prepare_host(host: Host, rootfs_tar: Path, public_key: str) -> Path:
+    root = LAB_DIR / "hosts" / host.name
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    run("tar", "-xf", str(rootfs_tar), "-C", str(root), timeout=300)
+    (root / "etc/hostname").write_text(host.name + "\n")
+    (root / "etc/machine-id").write_text("")  # systemd makes a fresh one at first boot
+    dns = "\n".join(f"DNS={ns}" for ns in nameservers())
+    network = LAB_DIR / f"{host.name}.network"
+    network.write_text(f"[Match]\nName=host0\n\n[Network]\nAddress={host.address}/24\nGateway={SUBNET}.1\n{dns}\n")
+    # The cloud-image shape: one sudo user with the lab's key, no password anywhere.
+    chroot = ["chroot", str(root)]
+    run(*chroot, "useradd", "--create-home", "--shell", "/bin/bash", "--groups", "sudo", "admin")
+    (root / "etc/sudoers.d/admin").write_text("admin ALL=(ALL) NOPASSWD:ALL\n")
+    ssh_dir = root / "home/admin/.ssh"
+    ssh_dir.mkdir(mode=0o700)
+    (ssh_dir / "authorized_keys").write_text(public_key)
+    run(*chroot, "chown", "-R", "admin:admin", "/home/admin/.ssh")
+    run(*chroot, "systemctl", "enable", "systemd-networkd", "systemd-resolved", "ssh")
+    return root
+
+
+def boot(host: Host, root: Path) -> int:
+    log = (LAB_DIR / f"{host.name}.log").open("w")
+    process = subprocess.Popen(
+        ["systemd-nspawn", "-D", str(root), "-M", host.name, f"--hostname={host.name}", "-b",
+         f"--network-bridge={BRIDGE}", "--register=no", "--keep-unit",
+         f"--bind-ro={LAB_DIR / f'{host.name}.network'}:/etc/systemd/network/10-host0.network"],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    return process.pid
+
+
+def wait_for_ssh(host: Host, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ssh(host, "true", check=False).returncode == 0:
+            return
+        time.sleep(1)
+    raise LabError(f"{host.name} ({host.address}) did not answer SSH in {timeout:.0f} s; see {LAB_DIR / host.name}.log")
+
+
+def ssh(host: Host, command: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run a command on a lab host as admin (sudo for root)."""
+    return run(
+        "ssh", "-i", str(LAB_DIR / "id_ed25519"), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+        "-o", "ConnectTimeout=3", "-o", "LogLevel=ERROR", f"admin@{host.address}", command, check=check, timeout=timeout,
+    )  # fmt: skip
+
+
+def write_inventory(lab: Lab) -> None:
+    groups: dict[str, dict[str, dict[str, dict[str, str]]]] = {g: {"hosts": {}} for g in ("db", "app", "lb")}
+    for host in lab.hosts:
+        for group in host.groups:
+            groups[group]["hosts"][host.name] = {"ansible_host": host.address, "private_address": host.address}
+    inventory = {
+        "all": {
+            "vars": {
+                "ansible_user": "admin",
+                "ansible_ssh_private_key_file": str(lab.key),
+                "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+                "scaleboard_topology": lab.topology,
+            },
+            "children": groups,
+        }
+    }
+    INVENTORY.parent.mkdir(parents=True, exist_ok=True)
+    INVENTORY.write_text("# Written by `make lab-up`; `make lab-down` removes it.\n" + json.dumps(inventory, indent=2) + "\n")
+
+
+def up(topology: str = "all-in-one", app_servers: int = 2) -> Lab:
+    require_tools()
+    if (existing := Lab.load()) and any(alive(h.pid) for h in existing.hosts):
+        raise LabError("a lab is already running: `make lab-down` first")
+    hosts = plan(topology, app_servers)
+    LAB_DIR.mkdir(parents=True, exist_ok=True)
+    lab = Lab(topology, hosts)
+    if not lab.key.exists():
+        run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "scaleboard-lab", "-f", str(lab.key))
+    tarball = ensure_rootfs()
+    try:
+        lab.nat_rule = network_up()
+        lab.save()
+        public_key = lab.key.with_suffix(".pub").read_text()
+        for host in hosts:
+            host.pid = boot(host, prepare_host(host, tarball, public_key))
+            lab.save()
+        for host in hosts:
+            wait_for_ssh(host)
+            print(f"lab: {host.name} {host.address} ({', '.join(host.groups)}) up")
+    except (LabError, subprocess.CalledProcessError, OSError):
+        down()
+        raise
+    write_inventory(lab)
+    print(f"lab: inventory {INVENTORY.relative_to(ROOT)}; next: make lab-provision")
+    return lab
+
+
+def alive(pid: int) -> bool:
+    try:
+        return pid > 0 and "systemd-nspawn" in Path(f"/proc/{pid}/cmdline").read_text()
+    except OSError:
+        return False
+
+
+def down() -> None:
+    lab = Lab.load()
+    for host in lab.hosts if lab else []:
+        if alive(host.pid):
+            os.kill(host.pid, signal.SIGTERM)  # nspawn asks the host's systemd to power off
+    for host in lab.hosts if lab else []:
+        deadline = time.monotonic() + 30
+        while alive(host.pid) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if alive(host.pid):
+            os.killpg(host.pid, signal.SIGKILL)
+    if lab and lab.nat_rule:
+        run("iptables", "-t", "nat", "-D", *lab.nat_rule, check=False)
+    run("ip", "link", "del", BRIDGE, check=False)
+    shutil.rmtree(LAB_DIR / "hosts", ignore_errors=True)
+    (LAB_DIR / "state.json").unlink(missing_ok=True)
+    INVENTORY.unlink(missing_ok=True)
+    print("lab: down (hosts, bridge and NAT rule removed)")
+
+
+def status() -> bool:
+    lab = Lab.load()
+    if not lab:
+        print("lab: not running")
+        return False
+    for host in lab.hosts:
+        state = "up" if alive(host.pid) and port_open(host.address, 22) else "DOWN"
+        print(f"{host.name:10} {host.address:12} {','.join(host.groups):12} {state}")
+    return all(alive(h.pid) for h in lab.hosts)
+
+
+def port_open(address: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((address, port)) == 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("--topology", default="all-in-one")
+    parser.add_argument("--app-servers", type=int, default=2)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "up":
+            up(args.topology, args.app_servers)
+        elif args.command == "down":
+            down()
+        else:
+            return 0 if status() else 1
+    except LabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

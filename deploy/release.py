@@ -1,0 +1,81 @@
+"""`make release`: the app as one versioned archive plus its locked requirements, for Ansible to ship.
+
+The version is a digest of what ships (app/ and the locked requirements), so an unchanged tree is the
+same release (a second deploy changes nothing) and any change is a new one. `LABEL=x` appends a name.
+Writes .var/releases/<version>/{scaleboard.tar.gz,requirements.txt} and .var/releases/release.yml,
+the vars file the playbooks read (`-e @.var/releases/release.yml`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RELEASES = ROOT / ".var" / "releases"
+SKIP_PARTS = {"__pycache__", "staticfiles", ".pytest_cache"}
+
+
+def app_files() -> list[Path]:
+    files = [p for p in (ROOT / "app").rglob("*") if p.is_file() and not SKIP_PARTS & set(p.parts)]
+    return sorted(p for p in files if p.suffix != ".pyc")
+
+
+def locked_requirements() -> str:
+    """The runtime dependencies only (the project's own list, no groups), pinned with hashes, from uv.lock."""
+    uv = ROOT / ".tools" / "bin" / "uv"
+    command = [str(uv), "export", "--frozen", "--no-default-groups", "--no-emit-project", "--no-header",
+               "--format", "requirements-txt"]  # fmt: skip
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+
+def archive(files: list[Path]) -> bytes:
+    """A reproducible tar.gz: fixed order, times and owners, so equal trees give equal bytes."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        for path in files:
+            info = tar.gettarinfo(str(path), arcname=str(path.relative_to(ROOT)))
+            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+            info.mode = 0o644
+            with path.open("rb") as handle:
+                tar.addfile(info, handle)
+    return buffer.getvalue()
+
+
+def build(label: str = "") -> dict[str, str]:
+    files = app_files()
+    requirements = locked_requirements()
+    digest = hashlib.sha256(requirements.encode())
+    for path in files:
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    version = digest.hexdigest()[:12] + (f"-{label}" if label else "")
+    directory = RELEASES / version
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "scaleboard.tar.gz").write_bytes(archive(files))
+    (directory / "requirements.txt").write_text(requirements)
+    release = {
+        "app_release_version": version,
+        "app_release_archive": str(directory / "scaleboard.tar.gz"),
+        "app_release_requirements": str(directory / "requirements.txt"),
+    }
+    (RELEASES / "release.yml").write_text("# Written by `make release`.\n" + json.dumps(release, indent=2) + "\n")
+    return release
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--label", default="", help="appended to the version, e.g. a ticket or build number")
+    args = parser.parse_args(argv)
+    release = build(args.label)
+    print(f"release {release['app_release_version']}: {release['app_release_archive']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
