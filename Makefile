@@ -47,6 +47,13 @@ REGISTRY ?=
 IMAGE_TAG ?= 0.1.0
 N ?=
 WORKERS ?= 2
+# Ansible: which inventory under deploy/ansible/inventories/ (lab, vagrant, aws) and extra arguments,
+# e.g. `make deploy INVENTORY=lab ANSIBLE_ARGS="--limit sb-app1"`. LABEL names a release (make release).
+INVENTORY ?= lab
+ANSIBLE_ARGS ?=
+LABEL ?=
+PLAYBOOK = cd deploy/ansible && ANSIBLE_CONFIG=ansible.cfg ../../$(BIN)/ansible-playbook -i inventories/$(INVENTORY)/hosts.yml \
+	-e @../../.var/releases/release.yml $(ANSIBLE_ARGS)
 # Arguments for `make manage`, e.g. `make manage ARGS="createsuperuser"`.
 ARGS ?=
 
@@ -73,11 +80,13 @@ test: setup ## Run the test suite against a throwaway PostgreSQL, with coverage
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 .PHONY: lint
-lint: setup ## ruff (lint + format check) and mypy
+lint: setup ansible-deps ## ruff (lint + format check), mypy, ansible-lint (production profile), yamllint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@# django-stubs imports the test settings, which need a DATABASE_URL to exist (never connected to).
 	DATABASE_URL=postgres://typecheck@localhost/typecheck $(BIN)/mypy app deploy loadtest
+	cd deploy/ansible && ../../$(BIN)/ansible-lint --offline -q
+	$(BIN)/yamllint -c .yamllint.yml deploy/ansible .yamllint.yml
 
 .PHONY: fmt
 fmt: setup ## Format and auto-fix with ruff
@@ -196,6 +205,42 @@ k8s-loadtest: ## Kubernetes: distributed Locust (WORKERS pods) swarming USERS at
 .PHONY: bench-app
 bench-app: setup ## Page speed vs the raw-WSGI speed of light, direct and through nginx (wrk; QUICK=1)
 	QUICK=$(QUICK) $(BIN)/python loadtest/bench_app.py
+
+.PHONY: ansible-deps
+ansible-deps: setup ## Install the Ansible collections the roles use (Galaxy, or the ansible wheel on PyPI)
+	$(BIN)/python deploy/ansible/install_collections.py
+
+.PHONY: release
+release: setup ## Build the release archive Ansible ships: .var/releases/<version>/ (LABEL=name optional)
+	$(BIN)/python deploy/release.py $(if $(LABEL),--label $(LABEL))
+
+.PHONY: provision
+provision: ansible-deps release ## Converge INVENTORY (lab|vagrant|aws) with site.yml: db, app servers, nginx
+	$(PLAYBOOK) site.yml
+
+.PHONY: deploy
+deploy: ansible-deps release ## Roll the current tree out to INVENTORY's app servers, one at a time, drained
+	$(PLAYBOOK) deploy.yml
+
+.PHONY: rollback
+rollback: ansible-deps ## Switch INVENTORY's app servers back one release, one at a time, drained
+	$(PLAYBOOK) rollback.yml
+
+.PHONY: lab-up
+lab-up: setup ## Boot fresh Debian 12 hosts (systemd-nspawn, root) for TOPOLOGY with APP_SERVERS; writes the lab inventory
+	$(BIN)/python deploy/lab/lab.py up --topology $(TOPOLOGY) --app-servers $(APP_SERVERS)
+
+.PHONY: lab-provision
+lab-provision: ## Converge the lab with site.yml (same as `make provision INVENTORY=lab`)
+	$(MAKE) provision INVENTORY=lab
+
+.PHONY: lab-status
+lab-status: setup ## List the lab's hosts and whether they answer SSH
+	$(BIN)/python deploy/lab/lab.py status
+
+.PHONY: lab-down
+lab-down: setup ## Remove the lab's hosts, bridge, NAT rule and inventory
+	$(BIN)/python deploy/lab/lab.py down
 
 .PHONY: env-example
 env-example: setup ## Regenerate .env.example from the env contract (app/config/env.py)

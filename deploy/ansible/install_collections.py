@@ -14,8 +14,8 @@ import subprocess
 import sys
 import urllib.request
 import zipfile
-from urllib.parse import urljoin
 from pathlib import Path
+from urllib.parse import urljoin
 
 import yaml
 
@@ -54,7 +54,10 @@ def wheel() -> Path:
     if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != entry["digests"]["sha256"]:
         print(f"ansible-deps: downloading {entry['filename']} ({entry['size'] // 2**20} MiB) from PyPI")
         partial = path.with_suffix(".part")
-        with urllib.request.urlopen(urljoin(index, entry["url"]), timeout=600) as response, partial.open("wb") as out:
+        url = urljoin(index, entry["url"])
+        if not url.startswith("https://"):
+            raise SystemExit(f"error: PyPI named an unexpected download address: {url}")
+        with urllib.request.urlopen(url, timeout=600) as response, partial.open("wb") as out:  # noqa: S310 - https only
             shutil.copyfileobj(response, out)
         if hashlib.sha256(partial.read_bytes()).hexdigest() != entry["digests"]["sha256"]:
             partial.unlink()

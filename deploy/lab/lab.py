@@ -34,6 +34,8 @@ SUBNET = "10.77.0"  # /24; the machine is .1, hosts from .10
 TOPOLOGIES = ("all-in-one", "split")
 MAX_APP_SERVERS = 8
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+# Lab hosts are recreated with new host keys on every lab-up: nothing to pin.
+SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"]
 
 
 class LabError(RuntimeError):
@@ -77,9 +79,13 @@ def run(*argv: str, check: bool = True, timeout: float = 120) -> subprocess.Comp
 def require_tools() -> None:
     if sys.platform != "linux" or os.geteuid() != 0:
         raise LabError("the lab needs Linux and root (systemd-nspawn, a bridge, iptables): run it as root")
-    missing = [tool for tool in ("systemd-nspawn", "mmdebstrap", "iptables", "ssh", "ssh-keygen") if not shutil.which(tool)]
+    missing = [
+        tool for tool in ("systemd-nspawn", "mmdebstrap", "iptables", "ssh", "ssh-keygen") if not shutil.which(tool)
+    ]
     if missing:
-        raise LabError(f"missing {', '.join(missing)}: apt-get install systemd-container mmdebstrap iptables openssh-client")
+        raise LabError(
+            f"missing {', '.join(missing)}: apt-get install systemd-container mmdebstrap iptables openssh-client"
+        )
 
 
 def ensure_rootfs() -> Path:
@@ -184,10 +190,9 @@ def wait_for_ssh(host: Host, timeout: float = 90) -> None:
 
 def ssh(host: Host, command: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run a command on a lab host as admin (sudo for root)."""
-    return run(
-        "ssh", "-i", str(LAB_DIR / "id_ed25519"), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-        "-o", "ConnectTimeout=3", "-o", "LogLevel=ERROR", f"admin@{host.address}", command, check=check, timeout=timeout,
-    )  # fmt: skip
+    key = str(LAB_DIR / "id_ed25519")
+    argv = ["ssh", "-i", key, *SSH_OPTIONS, "-o", "ConnectTimeout=3", f"admin@{host.address}", command]
+    return run(*argv, check=check, timeout=timeout)
 
 
 def write_inventory(lab: Lab) -> None:
@@ -200,14 +205,16 @@ def write_inventory(lab: Lab) -> None:
             "vars": {
                 "ansible_user": "admin",
                 "ansible_ssh_private_key_file": str(lab.key),
-                "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+                "ansible_ssh_common_args": " ".join(SSH_OPTIONS),
                 "scaleboard_topology": lab.topology,
             },
             "children": groups,
         }
     }
     INVENTORY.parent.mkdir(parents=True, exist_ok=True)
-    INVENTORY.write_text("# Written by `make lab-up`; `make lab-down` removes it.\n" + json.dumps(inventory, indent=2) + "\n")
+    INVENTORY.write_text(
+        "# Written by `make lab-up`; `make lab-down` removes it.\n" + json.dumps(inventory, indent=2) + "\n"
+    )
 
 
 def up(topology: str = "all-in-one", app_servers: int = 2) -> Lab:
