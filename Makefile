@@ -53,7 +53,9 @@ INVENTORY ?= lab
 ANSIBLE_ARGS ?=
 LABEL ?=
 PLAYBOOK = cd deploy/ansible && ANSIBLE_CONFIG=ansible.cfg ../../$(BIN)/ansible-playbook -i inventories/$(INVENTORY)/hosts.yml \
-	-e @../../.var/releases/release.yml $(ANSIBLE_ARGS)
+	$(ANSIBLE_ARGS)
+# The release `make release` built (extra vars: what the playbooks ship).
+RELEASE_VARS = -e @../../.var/releases/release.yml
 # Arguments for `make manage`, e.g. `make manage ARGS="createsuperuser"`.
 ARGS ?=
 
@@ -216,11 +218,11 @@ release: setup ## Build the release archive Ansible ships: .var/releases/<versio
 
 .PHONY: provision
 provision: ansible-deps release ## Converge INVENTORY (lab|vagrant|aws) with site.yml: db, app servers, nginx
-	$(PLAYBOOK) site.yml
+	$(PLAYBOOK) $(RELEASE_VARS) site.yml
 
 .PHONY: deploy
 deploy: ansible-deps release ## Roll the current tree out to INVENTORY's app servers, one at a time, drained
-	$(PLAYBOOK) deploy.yml
+	$(PLAYBOOK) $(RELEASE_VARS) deploy.yml
 
 .PHONY: rollback
 rollback: ansible-deps ## Switch INVENTORY's app servers back one release, one at a time, drained
