@@ -195,11 +195,15 @@ def ssh(host: Host, command: str, check: bool = True, timeout: float = 60) -> su
     return run(*argv, check=check, timeout=timeout)
 
 
-def write_inventory(lab: Lab) -> None:
+def write_inventory(lab: Lab, path: Path = INVENTORY) -> None:
+    """The lab's hosts in the inventory group contract (deploy/ansible/inventories/aws/README.md)."""
     groups: dict[str, dict[str, dict[str, dict[str, str]]]] = {g: {"hosts": {}} for g in ("db", "app", "lb")}
     for host in lab.hosts:
         for group in host.groups:
-            groups[group]["hosts"][host.name] = {"ansible_host": host.address, "private_address": host.address}
+            groups[group]["hosts"][host.name] = {
+                "ansible_host": host.address,
+                "scaleboard_private_address": host.address,
+            }
     inventory = {
         "all": {
             "vars": {
@@ -211,8 +215,8 @@ def write_inventory(lab: Lab) -> None:
             "children": groups,
         }
     }
-    INVENTORY.parent.mkdir(parents=True, exist_ok=True)
-    INVENTORY.write_text(
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
         "# Written by `make lab-up`; `make lab-down` removes it.\n" + json.dumps(inventory, indent=2) + "\n"
     )
 

@@ -1,0 +1,89 @@
+"""A real lab for the converge tests: fresh Debian hosts (systemd-nspawn) provisioned with `make`."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from deploy.lab import lab as lab_module
+from tests.harness.servers import REPO
+
+needs_lab = pytest.mark.skipif(
+    os.geteuid() != 0 or not all(shutil.which(t) for t in ("systemd-nspawn", "mmdebstrap", "iptables")),
+    reason="needs Linux + root for systemd-nspawn (apt-get install systemd-container mmdebstrap); .ci/run installs them",
+)
+
+
+def make(*args: str, timeout: float = 1200) -> tuple[str, float]:
+    """Run a make target as a user would; (output, seconds). Fails with the output's tail."""
+    started = time.monotonic()
+    result = subprocess.run(
+        ["make", "--no-print-directory", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"make {' '.join(args)} failed:\n{output[-6000:]}"
+    return output, time.monotonic() - started
+
+
+def changed_per_host(output: str) -> dict[str, int]:
+    """changed= from an ansible-playbook PLAY RECAP."""
+    return {host: int(n) for host, n in re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", output, re.M)}
+
+
+@dataclass
+class RunningLab:
+    lab: lab_module.Lab
+    provision_seconds: float
+
+    def host(self, name: str) -> lab_module.Host:
+        return next(h for h in self.lab.hosts if h.name == name)
+
+    def in_group(self, group: str) -> list[lab_module.Host]:
+        return [h for h in self.lab.hosts if group in h.groups]
+
+    def ssh(self, name: str, command: str) -> str:
+        return lab_module.ssh(self.host(name), command, timeout=300).stdout
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.in_group('lb')[0].address}"
+
+
+@pytest.fixture(scope="module")
+def running_lab(request: pytest.FixtureRequest) -> Iterator[RunningLab]:
+    """The lab of the module's TOPOLOGY, provisioned with site.yml; removed afterwards, pass or fail."""
+    topology, app_servers = request.module.TOPOLOGY, getattr(request.module, "APP_SERVERS", 1)
+    try:
+        make("lab-up", f"TOPOLOGY={topology}", f"APP_SERVERS={app_servers}")
+        _, seconds = make("lab-provision")
+        print(f"\n{topology}: first converge {seconds:.0f} s")
+        lab = lab_module.Lab.load()
+        assert lab is not None
+        yield RunningLab(lab, seconds)
+    finally:
+        subprocess.run(["make", "--no-print-directory", "lab-down"], cwd=REPO, capture_output=True, timeout=300)
+
+
+def sign_up(base_url: str, username: str) -> tuple[int, str]:
+    """A real browser-like sign-up (CSRF cookie + token): the POST writes a user. (status, front page)."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form = opener.open(f"{base_url}/signup", timeout=15).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert token, form[:500]
+    data = urllib.parse.urlencode({
+        "csrfmiddlewaretoken": token.group(1), "username": username,
+        "password1": "correct horse battery", "password2": "correct horse battery",
+    }).encode()  # fmt: skip
+    response = opener.open(urllib.request.Request(f"{base_url}/signup", data=data), timeout=15)
+    return response.status, response.read().decode()

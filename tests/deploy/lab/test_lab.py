@@ -1,0 +1,62 @@
+"""The lab's plan, inventory and input errors (the real boots are in tests/deploy/ansible)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from deploy.lab import lab
+from tests.harness.servers import REPO
+
+
+def test_split_plan_gives_each_role_its_own_hosts_and_addresses() -> None:
+    hosts = lab.plan("split", 3)
+    assert [h.name for h in hosts] == ["sb-db", "sb-lb", "sb-app1", "sb-app2", "sb-app3"]
+    assert [h.groups for h in hosts] == [["db"], ["lb"], ["app"], ["app"], ["app"]]
+    assert len({h.address for h in hosts}) == 5
+    assert all(h.address.startswith(lab.SUBNET + ".") for h in hosts)
+
+
+def test_all_in_one_plan_is_one_host_in_every_group() -> None:
+    (host,) = lab.plan("all-in-one", 1)
+    assert host.groups == ["db", "app", "lb"]
+
+
+@pytest.mark.parametrize(("topology", "servers", "message"), [
+    ("ring", 1, "TOPOLOGY must be one of all-in-one, split, not 'ring'"),
+    ("split", 0, "APP_SERVERS must be 1..8, not 0"),
+    ("split", 9, "APP_SERVERS must be 1..8, not 9"),
+])  # fmt: skip
+def test_bad_input_is_refused_with_the_reason(topology: str, servers: int, message: str) -> None:
+    with pytest.raises(lab.LabError, match=message):
+        lab.plan(topology, servers)
+
+
+def test_inventory_follows_the_group_contract(tmp_path: Path) -> None:
+    running = lab.Lab("split", lab.plan("split", 2))
+    path = tmp_path / "hosts.yml"
+    lab.write_inventory(running, path)
+    inventory = yaml.safe_load(path.read_text())["all"]
+    assert inventory["vars"]["scaleboard_topology"] == "split"
+    assert inventory["vars"]["ansible_user"] == "admin"
+    groups = inventory["children"]
+    assert {name: sorted(g["hosts"]) for name, g in groups.items()} == {
+        "db": ["sb-db"], "lb": ["sb-lb"], "app": ["sb-app1", "sb-app2"],
+    }  # fmt: skip
+    app1 = groups["app"]["hosts"]["sb-app1"]
+    assert app1["ansible_host"] == app1["scaleboard_private_address"] == f"{lab.SUBNET}.21"
+
+
+def test_make_lab_up_stops_on_a_bad_topology_before_booting_anything() -> None:
+    result = subprocess.run(
+        ["make", "--no-print-directory", "lab-up", "TOPOLOGY=ring"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "TOPOLOGY must be one of all-in-one, split, not 'ring'" in result.stderr
