@@ -20,7 +20,7 @@ from tests.harness.servers import REPO
 
 needs_lab = pytest.mark.skipif(
     os.geteuid() != 0 or not all(shutil.which(t) for t in ("systemd-nspawn", "mmdebstrap", "iptables")),
-    reason="needs Linux + root for systemd-nspawn (apt-get install systemd-container mmdebstrap); .ci/run installs them",
+    reason="needs Linux + root for systemd-nspawn (apt-get install systemd-container mmdebstrap iptables)",
 )
 
 
@@ -85,5 +85,5 @@ def sign_up(base_url: str, username: str) -> tuple[int, str]:
         "csrfmiddlewaretoken": token.group(1), "username": username,
         "password1": "correct horse battery", "password2": "correct horse battery",
     }).encode()  # fmt: skip
-    response = opener.open(urllib.request.Request(f"{base_url}/signup", data=data), timeout=15)
+    response = opener.open(urllib.request.Request(f"{base_url}/signup", data=data), timeout=15)  # noqa: S310
     return response.status, response.read().decode()

@@ -13,13 +13,15 @@ def test_site_answers_and_nginx_serves_static_files(running_lab: RunningLab) -> 
     assert get(f"{running_lab.url}/healthz")[0] == 200
     running_lab.ssh("sb-aio", "sudo scaleboard-manage seed_demo --users 5 --posts 40 --comments 80")
     status, _, body = get(f"{running_lab.url}/")
-    assert status == 200 and body.decode().count('class="post"') == 30
+    assert status == 200
+    assert body.decode().count('class="post"') == 30
     status, _, _ = get(f"{running_lab.url}/static/css/site.css")
     assert status == 200
     assert running_lab.ssh("sb-aio", "test -S /run/scaleboard/gunicorn.sock && echo socket").strip() == "socket"
     assert "/srv/scaleboard/current/app/staticfiles" in running_lab.ssh("sb-aio", "sudo nginx -T 2>/dev/null")
     status, page = sign_up(running_lab.url, "aio-writer")
-    assert status == 200 and 'href="/user/aio-writer"' in page
+    assert status == 200
+    assert 'href="/user/aio-writer"' in page
 
 
 def test_second_converge_changes_nothing(running_lab: RunningLab) -> None:

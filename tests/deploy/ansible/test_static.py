@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from config.env import CONTRACT
+
 from tests.harness.servers import REPO
 
 ANSIBLE = REPO / "deploy" / "ansible"
