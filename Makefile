@@ -56,6 +56,8 @@ PLAYBOOK = cd deploy/ansible && ANSIBLE_CONFIG=ansible.cfg ../../$(BIN)/ansible-
 	$(ANSIBLE_ARGS)
 # The release `make release` built (extra vars: what the playbooks ship).
 RELEASE_VARS = -e @../../.var/releases/release.yml
+# Vagrant runs the ansible provisioner with the project's ansible-playbook (.venv/bin first on PATH).
+VAGRANT = cd deploy/vagrant && PATH="$(CURDIR)/$(BIN):$$PATH" vagrant
 # Arguments for `make manage`, e.g. `make manage ARGS="createsuperuser"`.
 ARGS ?=
 
@@ -243,6 +245,22 @@ lab-status: setup ## List the lab's hosts and whether they answer SSH
 .PHONY: lab-down
 lab-down: setup ## Remove the lab's hosts, bridge, NAT rule and inventory
 	$(BIN)/python deploy/lab/lab.py down
+
+.PHONY: vagrant-up
+vagrant-up: ansible-deps release ## Boot the all-in-one VM (deploy/vagrant) and provision it with site.yml
+	$(VAGRANT) up
+
+.PHONY: vagrant-provision
+vagrant-provision: ansible-deps release ## Run site.yml against the running VM again (the current tree as a new release)
+	$(VAGRANT) provision
+
+.PHONY: vagrant-ssh
+vagrant-ssh: ## Open a shell on the VM
+	$(VAGRANT) ssh
+
+.PHONY: vagrant-destroy
+vagrant-destroy: ## Stop and delete the VM
+	$(VAGRANT) destroy --force
 
 .PHONY: env-example
 env-example: setup ## Regenerate .env.example from the env contract (app/config/env.py)

@@ -89,31 +89,35 @@ def require_tools() -> None:
 
 
 def ensure_rootfs() -> Path:
-    """A minimal Debian 12 tarball, built once (~60 s) and cached: what a fresh cloud server has.
-
-    It trusts the certificates this machine trusts (each as a local CA, so apt's ca-certificates
-    updates keep them), so TLS to the registries works through this machine's network as it does here.
-    """
+    """A minimal Debian 12 tarball, built once (~60 s) and cached: what a fresh cloud server has."""
     if ROOTFS_CACHE.exists():
         return ROOTFS_CACHE
     ROOTFS_CACHE.parent.mkdir(parents=True, exist_ok=True)
-    certs = LAB_DIR / "host-ca"
+    partial = ROOTFS_CACHE.with_suffix(".partial.tar")  # mmdebstrap writes a tarball for a .tar name
+    print(f"lab: building the Debian 12 root filesystem (~60 s, cached in {ROOTFS_CACHE.relative_to(ROOT)})")
+    run(
+        "mmdebstrap", "--quiet", "--variant=minbase", f"--include={PACKAGES}", *trust_host_ca_hooks(LAB_DIR),
+        "bookworm", str(partial), timeout=900,
+    )  # fmt: skip
+    partial.rename(ROOTFS_CACHE)
+    return ROOTFS_CACHE
+
+
+def trust_host_ca_hooks(workdir: Path) -> list[str]:
+    """mmdebstrap hooks that make an image trust what this machine trusts: each certificate of the host's
+    bundle as a local CA (so later ca-certificates updates keep them). Networks that intercept TLS, like
+    these machines', then work from inside the image as they do here."""
+    certs = workdir / "host-ca"
     shutil.rmtree(certs, ignore_errors=True)
     certs.mkdir(parents=True)
     pems = re.findall(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", HOST_CA_BUNDLE.read_text(), re.S)
     for number, pem in enumerate(pems):
         (certs / f"host-{number:03d}.crt").write_text(pem + "\n")
-    partial = ROOTFS_CACHE.with_suffix(".partial.tar")  # mmdebstrap writes a tarball for a .tar name
-    print(f"lab: building the Debian 12 root filesystem (~60 s, cached in {ROOTFS_CACHE.relative_to(ROOT)})")
-    run(
-        "mmdebstrap", "--quiet", "--variant=minbase", f"--include={PACKAGES}",
-        '--customize-hook=mkdir -p "$1/usr/local/share/ca-certificates/lab"',
-        f'--customize-hook=cp {certs}/*.crt "$1/usr/local/share/ca-certificates/lab/"',
+    return [
+        '--customize-hook=mkdir -p "$1/usr/local/share/ca-certificates/host"',
+        f'--customize-hook=cp {certs}/*.crt "$1/usr/local/share/ca-certificates/host/"',
         '--customize-hook=chroot "$1" update-ca-certificates',
-        "bookworm", str(partial), timeout=900,
-    )  # fmt: skip
-    partial.rename(ROOTFS_CACHE)
-    return ROOTFS_CACHE
+    ]
 
 
 def plan(topology: str, app_servers: int) -> list[Host]:
