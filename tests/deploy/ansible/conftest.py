@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from deploy.lab import lab as lab_module
-from tests.harness.servers import REPO
+from tests.harness.servers import REPO, get
 
 needs_lab = pytest.mark.skipif(
     os.geteuid() != 0 or not all(shutil.which(t) for t in ("systemd-nspawn", "mmdebstrap", "iptables")),
@@ -72,6 +72,19 @@ def running_lab(request: pytest.FixtureRequest) -> Iterator[RunningLab]:
         yield RunningLab(lab, seconds)
     finally:
         subprocess.run(["make", "--no-print-directory", "lab-down"], cwd=REPO, capture_output=True, timeout=300)
+
+
+def check_site(running_lab: RunningLab, app_host: str, username: str) -> None:
+    """Through the load balancer: /healthz, a front page of seeded posts, a sign-up POST that writes."""
+    assert get(f"{running_lab.url}/healthz")[0] == 200
+    running_lab.ssh(app_host, "sudo scaleboard-manage seed_demo --users 5 --posts 40 --comments 80")
+    status, _, body = get(f"{running_lab.url}/")
+    assert status == 200
+    assert body.decode().count('class="post"') == 30, "the seeded posts are on the front page"
+    assert get(f"{running_lab.url}/static/css/site.css")[0] == 200
+    status, page = sign_up(running_lab.url, username)
+    assert status == 200
+    assert f'href="/user/{username}"' in page, "the sign-up POST wrote a user and logged them in"
 
 
 def sign_up(base_url: str, username: str) -> tuple[int, str]:
