@@ -61,6 +61,16 @@ if not value("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir
 
 
+def post_worker_init(worker: Any) -> None:
+    """Compile the app's Jinja2 templates before the worker takes requests, so no visitor waits for it
+    (~0.1 s per worker on one core; much longer on a small CPU quota)."""
+    from django.template import engines
+
+    environment = engines["jinja2"].env  # type: ignore[attr-defined]  # the Jinja2 backend's Environment
+    for name in environment.list_templates(extensions=["html"]):
+        environment.get_template(name)
+
+
 def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
