@@ -222,7 +222,6 @@ def measure_speed_of_light(settings: Settings, directory: Path, workdir: Path) -
             point.workers_per_server = settings.workers_per_unit
         return django, raw
     finally:
-        time.sleep(0.3)
         cap.remove()
         local_stack.down(directory)
 

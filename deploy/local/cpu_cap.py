@@ -7,7 +7,10 @@ its cap before it execs (see `join`), so every worker it forks later is capped t
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,10 +84,27 @@ class CpuCap:
         quota, period = (self.path / "cpu.max").read_text().split()
         return int(quota) / int(period)
 
-    def remove(self) -> None:
-        """Remove the group once its processes are gone (the kernel refuses while any remain)."""
-        with contextlib.suppress(FileNotFoundError):
-            self.path.rmdir()
+    def remove(self, timeout: float = 10) -> None:
+        """Kill what is left in the group and remove it; CpuCapError if the kernel keeps it.
+
+        The kernel refuses (EBUSY) while a process remains, and a killed process can take a moment to
+        leave under load, so this retries until the group is really gone.
+        """
+        deadline = time.monotonic() + timeout
+        while self.path.exists():
+            for pid in self.pids():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            try:
+                self.path.rmdir()
+            except FileNotFoundError:
+                return
+            except OSError as exc:
+                if exc.errno != errno.EBUSY or time.monotonic() > deadline:
+                    raise CpuCapError(
+                        f"cannot remove {self.path} ({exc.strerror}; pids {self.pids()}): kill them and rmdir it"
+                    ) from exc
+                time.sleep(0.1)
 
 
 def check_available() -> None:

@@ -244,11 +244,8 @@ def stop_app_server(stack: Stack, server: AppServer, sig: int = signal.SIGTERM, 
         if process_alive(server.pid, "gunicorn"):
             os.killpg(server.pid, signal.SIGKILL)
     if server.cpus:
-        cap = CpuCap(f"{stack.directory.name}-{server.name}", server.cpus)
-        for pid in cap.pids():  # workers orphaned by a kill -9 of their master
-            os.kill(pid, signal.SIGKILL)
-        time.sleep(0.2)
-        cap.remove()
+        # Also kills workers orphaned by a kill -9 of their master.
+        CpuCap(f"{stack.directory.name}-{server.name}", server.cpus).remove()
 
 
 def _reap(pid: int) -> None:
