@@ -58,6 +58,12 @@ PLAYBOOK = cd deploy/ansible && ANSIBLE_CONFIG=ansible.cfg ../../$(BIN)/ansible-
 RELEASE_VARS = -e @../../.var/releases/release.yml
 # Vagrant runs the ansible provisioner with the project's ansible-playbook (.venv/bin first on PATH).
 VAGRANT = cd deploy/vagrant && PATH="$(CURDIR)/$(BIN):$$PATH" vagrant
+# AWS (deploy/terraform): ADMIN_CIDR=x.x.x.x/32 is the only network SSH is open to, SSH_KEY the private key
+# whose .pub goes to the servers (default ~/.ssh/id_ed25519); AUTO_APPROVE=1 skips terraform's questions.
+ADMIN_CIDR ?=
+SSH_KEY ?=
+AUTO_APPROVE ?=
+AWS = ADMIN_CIDR="$(ADMIN_CIDR)" SSH_KEY="$(SSH_KEY)" $(BIN)/python deploy/terraform/aws.py
 # Arguments for `make manage`, e.g. `make manage ARGS="createsuperuser"`.
 ARGS ?=
 
@@ -261,6 +267,26 @@ vagrant-ssh: ## Open a shell on the VM
 .PHONY: vagrant-destroy
 vagrant-destroy: ## Stop and delete the VM
 	$(VAGRANT) destroy --force
+
+.PHONY: deploy-aws
+deploy-aws: ansible-deps release ## AWS: terraform apply (TOPOLOGY, APP_SERVERS), wait for SSH, site.yml, print the URL
+	$(AWS) apply --topology $(TOPOLOGY) --app-servers $(APP_SERVERS) $(if $(AUTO_APPROVE),--auto-approve)
+	$(MAKE) provision INVENTORY=aws
+	$(AWS) url
+
+.PHONY: aws-plan
+aws-plan: setup ## AWS: show what terraform would change (uses the last deploy-aws knobs)
+	$(AWS) plan
+
+.PHONY: aws-scale
+aws-scale: ansible-deps release ## AWS: set the app server count to APP_SERVERS; provisions only new hosts, db and LB
+	$(AWS) scale --app-servers $(APP_SERVERS) $(if $(AUTO_APPROVE),--auto-approve)
+	$(MAKE) provision INVENTORY=aws ANSIBLE_ARGS="$(ANSIBLE_ARGS) --limit $$(cat .var/terraform/limit)"
+	$(AWS) url
+
+.PHONY: destroy-aws
+destroy-aws: setup ## AWS: destroy everything deploy-aws made (asks first unless AUTO_APPROVE=1)
+	$(AWS) destroy $(if $(AUTO_APPROVE),--auto-approve)
 
 .PHONY: env-example
 env-example: setup ## Regenerate .env.example from the env contract (app/config/env.py)

@@ -103,12 +103,13 @@ module "servers" {
 
 module "database" {
   source = "./modules/database"
-  count  = local.split && var.use_rds ? 1 : 0
+  # Without a password the precondition in terraform_data.checks says what to set.
+  count = local.split && var.use_rds && var.database_password != null ? 1 : 0
 
   name                = "${var.name}-db"
   subnet_ids          = module.network.private_subnet_ids
   security_group_ids  = [local.sg.db]
-  password            = coalesce(var.database_password, "unset")
+  password            = var.database_password
   deletion_protection = !var.disposable
   tags                = local.tags
 }

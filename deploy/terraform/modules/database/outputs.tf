@@ -7,3 +7,13 @@ output "port" {
   description = "The database's port"
   value       = aws_db_instance.this.port
 }
+
+output "storage_encrypted" {
+  description = "Whether the database's storage is encrypted"
+  value       = aws_db_instance.this.storage_encrypted
+}
+
+output "publicly_accessible" {
+  description = "Whether the database has a public address (never, here)"
+  value       = aws_db_instance.this.publicly_accessible
+}

@@ -10,3 +10,8 @@ output "servers" {
     }
   }
 }
+
+output "instances" {
+  description = "The aws_instance resources by server key (every attribute, e.g. for checks and extra wiring)"
+  value       = aws_instance.this
+}

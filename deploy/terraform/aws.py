@@ -1,0 +1,232 @@
+"""Terraform for `make deploy-aws`, `aws-plan`, `aws-scale` and `destroy-aws`; the Ansible `aws` inventory.
+
+    python deploy/terraform/aws.py apply --topology split --app-servers 2   # init, apply, inventory, wait for SSH
+    python deploy/terraform/aws.py scale --app-servers 4                    # apply the new count; prints the hosts to provision
+    python deploy/terraform/aws.py plan | url | destroy [--auto-approve]
+
+Knobs (environment): ADMIN_CIDR (the network SSH is open to, required for apply), SSH_KEY (private key;
+its .pub goes to the servers; default ~/.ssh/id_ed25519), TF_DIR (the root, default deploy/terraform),
+SSH_TIMEOUT (seconds to wait for the servers' SSH, default 600).
+
+The knobs of the last apply are kept in TF_DIR/scaleboard.auto.tfvars.json (gitignored), so plan, scale
+and destroy use the same values without repeating them. Anything else goes in TF_DIR/terraform.tfvars.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSIBLE = ROOT / "deploy" / "ansible"
+INVENTORY = ANSIBLE / "inventories" / "aws" / "hosts.yml"
+STATE_DIR = ROOT / ".var" / "terraform"
+KNOWN_HOSTS = STATE_DIR / "known_hosts"
+KNOBS_FILE = "scaleboard.auto.tfvars.json"
+# Where provider mirrors live on machines without registry access (checked in this order).
+MIRROR_ROOTS = [Path("/opt/tf-plugins"), Path("/usr/local/share/terraform/plugins"), Path("/usr/share/terraform/plugins"),
+                Path.home() / ".terraform.d" / "plugins"]  # fmt: skip
+
+
+class AwsError(RuntimeError):
+    """A step cannot go on; the message says what to set or do."""
+
+
+def tf_dir() -> Path:
+    return Path(os.environ.get("TF_DIR", ROOT / "deploy" / "terraform")).resolve()
+
+
+def terraform_env() -> dict[str, str]:
+    """The environment terraform runs in: a provider mirror if this machine has one, else the registry."""
+    env = dict(os.environ, TF_IN_AUTOMATION="1")
+    configured = env.get("TF_CLI_CONFIG_FILE")
+    if configured and Path(configured).is_file():
+        return env
+    for root in MIRROR_ROOTS:
+        if (root / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
+            STATE_DIR.mkdir(parents=True, exist_ok=True)
+            config = STATE_DIR / "cli.tfrc"
+            config.write_text(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{root}"\n  }}\n}}\n')
+            env["TF_CLI_CONFIG_FILE"] = str(config)
+            return env
+    env.pop("TF_CLI_CONFIG_FILE", None)  # a preset that names no file would stop terraform
+    return env
+
+
+def terraform(*args: str, capture: bool = False) -> str:
+    if not shutil.which("terraform"):
+        raise AwsError("terraform not found: install Terraform >= 1.6 (https://developer.hashicorp.com/terraform/install)")
+    result = subprocess.run(
+        ["terraform", f"-chdir={tf_dir()}", *args], env=terraform_env(), text=True,
+        stdout=subprocess.PIPE if capture else None,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise AwsError(f"`terraform {args[0]}` failed (see above); fix that, then run the same make target again")
+    return result.stdout or ""
+
+
+def require_credentials() -> None:
+    names = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI")
+    files = (Path.home() / ".aws" / "credentials", Path.home() / ".aws" / "config")
+    if not any(os.environ.get(name) for name in names) and not any(f.exists() for f in files):
+        raise AwsError("no AWS credentials: set AWS_PROFILE (aws configure) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+
+
+def ssh_key() -> Path:
+    key = Path(os.environ.get("SSH_KEY") or Path.home() / ".ssh" / "id_ed25519").expanduser()
+    if not key.exists() or not key.with_suffix(".pub").exists():
+        raise AwsError(f"no SSH key pair at {key}(.pub): set SSH_KEY=/path/to/key or run ssh-keygen -t ed25519")
+    return key.resolve()
+
+
+def knobs_path() -> Path:
+    return tf_dir() / KNOBS_FILE
+
+
+def load_knobs() -> dict[str, object]:
+    path = knobs_path()
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def save_knobs(knobs: dict[str, object]) -> None:
+    knobs_path().write_text(json.dumps(knobs, indent=2) + "\n")
+
+
+def init() -> None:
+    terraform("init", "-input=false")
+
+
+def outputs() -> dict[str, object]:
+    return {key: value["value"] for key, value in json.loads(terraform("output", "-json", capture=True)).items()}
+
+
+def write_inventory(state: dict[str, object], key: Path, admin_cidr: str) -> dict[str, list[str]]:
+    """Terraform's `inventory` output in the group contract (deploy/ansible/inventories/aws/README.md)."""
+    facts = state["inventory"]
+    assert isinstance(facts, dict)
+    groups: dict[str, dict[str, dict[str, dict[str, str]]]] = {g: {"hosts": {}} for g in ("db", "app", "lb")}
+    for name, host in facts["hosts"].items():
+        for group in host["groups"]:
+            groups[group]["hosts"][name] = {
+                "ansible_host": host["ansible_host"],
+                "scaleboard_private_address": host["scaleboard_private_address"],
+            }
+    url = str(state["url"])
+    inventory = {
+        "all": {
+            "vars": {
+                "ansible_user": facts["ansible_user"],
+                "ansible_ssh_private_key_file": str(key),
+                # New servers: trust each host key on first contact, in a file of this deployment's own.
+                "ansible_ssh_common_args": f"-o StrictHostKeyChecking=accept-new -o UserKnownHostsFile={KNOWN_HOSTS}",
+                "scaleboard_topology": facts["topology"],
+                "common_admin_cidrs": [admin_cidr],
+                # The address users reach the site on must be an allowed host name.
+                "scaleboard_server_names": [url.split("://", 1)[1]],
+            },
+            "children": groups,
+        }
+    }
+    INVENTORY.write_text(
+        "# Written by deploy/terraform/aws.py from `terraform output`; `make destroy-aws` removes it.\n"
+        + json.dumps(inventory, indent=2)
+        + "\n"
+    )
+    return {group: sorted(members["hosts"]) for group, members in groups.items()}
+
+
+def wait_for_ssh() -> None:
+    timeout = int(os.environ.get("SSH_TIMEOUT", "600"))
+    print(f"aws: waiting up to {timeout} s for SSH on every server", flush=True)
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "ansible"), "all", "-i", str(INVENTORY), "-m", "ansible.builtin.wait_for_connection",
+         "-a", f"timeout={timeout}", "-o"],
+        cwd=ANSIBLE, env=dict(os.environ, ANSIBLE_CONFIG="ansible.cfg"),
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise AwsError(
+            "some servers did not answer SSH: check ADMIN_CIDR is your address and SSH_KEY the key, then run "
+            "the same make target again (it converges)"
+        )
+
+
+def apply(topology: str, app_servers: int, auto_approve: bool) -> dict[str, list[str]]:
+    require_credentials()
+    key = ssh_key()
+    knobs = load_knobs()
+    admin_cidr = os.environ.get("ADMIN_CIDR") or knobs.get("admin_cidr")
+    if not admin_cidr:
+        raise AwsError("set ADMIN_CIDR to the network SSH may come from, e.g. ADMIN_CIDR=$(curl -s ifconfig.me)/32")
+    knobs.update(topology=topology, app_count=app_servers, admin_cidr=admin_cidr,
+                 ssh_public_key=key.with_suffix(".pub").read_text().strip())  # fmt: skip
+    save_knobs(knobs)
+    init()
+    terraform("apply", "-input=false", *(["-auto-approve"] if auto_approve else []))
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    groups = write_inventory(outputs(), key, str(admin_cidr))
+    print(f"aws: inventory {INVENTORY.relative_to(ROOT)}: " + ", ".join(f"{g} {h}" for g, h in groups.items()))
+    wait_for_ssh()
+    return groups
+
+
+def scale(app_servers: int, auto_approve: bool) -> None:
+    """Apply the new app count; write the Ansible --limit that provisions only what changed."""
+    knobs = load_knobs()
+    if knobs.get("topology") != "split":
+        raise AwsError("aws-scale needs the split topology: `make deploy-aws TOPOLOGY=split APP_SERVERS=N` first")
+    before = set(json.loads(INVENTORY.read_text())["all"]["children"]["app"]["hosts"]) if INVENTORY.exists() else set()
+    groups = apply("split", app_servers, auto_approve)
+    added = sorted(set(groups["app"]) - before)
+    # New app servers get everything; the database learns their addresses (pg_hba) and the load
+    # balancer their upstreams. Removed servers only leave the database's and the LB's lists.
+    limit = ":".join(groups["db"] + groups["lb"] + added) or "all"
+    (STATE_DIR / "limit").write_text(limit + "\n")
+    print(f"aws: app servers {len(groups['app'])} (added: {', '.join(added) or 'none'}); provisioning {limit}")
+
+
+def destroy(auto_approve: bool) -> None:
+    require_credentials()
+    if not auto_approve:
+        answer = input(f"Destroy every AWS resource of {tf_dir()}'s state? Type 'destroy' to go on: ")
+        if answer.strip() != "destroy":
+            raise AwsError("not destroyed (answer was not 'destroy'); AUTO_APPROVE=1 skips the question")
+    init()
+    terraform("destroy", "-input=false", "-auto-approve")
+    for path in (INVENTORY, KNOWN_HOSTS, STATE_DIR / "limit"):
+        path.unlink(missing_ok=True)
+    print("aws: destroyed; inventory and known hosts removed")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["plan", "apply", "scale", "url", "destroy"])
+    parser.add_argument("--topology", default="all-in-one", choices=["all-in-one", "split"])
+    parser.add_argument("--app-servers", type=int, default=1)
+    parser.add_argument("--auto-approve", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "plan":
+            require_credentials()
+            init()
+            terraform("plan", "-input=false")
+        elif args.command == "apply":
+            apply(args.topology, args.app_servers, args.auto_approve)
+        elif args.command == "scale":
+            scale(args.app_servers, args.auto_approve)
+        elif args.command == "url":
+            print(f"aws: the site is at {outputs()['url']}")
+        else:
+            destroy(args.auto_approve)
+    except AwsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

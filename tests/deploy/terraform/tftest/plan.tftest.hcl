@@ -1,0 +1,187 @@
+# Plan-level checks of the root in deploy/terraform with a mocked AWS provider: no account, no network.
+# Run by tests/deploy/terraform/test_terraform.py (terraform test -test-directory=...).
+mock_provider "aws" {
+  override_data {
+    target = data.aws_availability_zones.available
+    values = { names = ["eu-central-1a", "eu-central-1b", "eu-central-1c"] }
+  }
+  override_data {
+    target = data.aws_caller_identity.current
+    values = { account_id = "123456789012" }
+  }
+  override_data {
+    target = module.backups.data.aws_iam_policy_document.tls_only
+    values = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  override_data {
+    target = data.aws_ami.image
+    values = { id = "ami-0123456789abcdef0" }
+  }
+}
+
+variables {
+  admin_cidr     = "203.0.113.7/32"
+  ssh_public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3QtdGVzdC10ZXN0LXRlc3QtdGVzdC10ZXN0LXRlc3Q test"
+}
+
+run "all_in_one_is_one_server_in_every_role" {
+  command = plan
+
+  assert {
+    condition     = keys(module.servers.servers) == ["all-in-one"]
+    error_message = "all-in-one must plan exactly one server"
+  }
+  assert {
+    condition     = join(",", module.servers.servers["all-in-one"].roles) == "db,app,lb"
+    error_message = "the all-in-one server must carry the db, app and lb roles"
+  }
+  assert {
+    condition     = length(module.database) == 0 && length(module.alb) == 0
+    error_message = "all-in-one has no RDS and no ALB"
+  }
+}
+
+run "servers_require_imdsv2_and_encrypted_gp3" {
+  command = plan
+
+  variables {
+    topology  = "split"
+    app_count = 2
+  }
+
+  assert {
+    condition = alltrue([
+      for server in module.servers.instances : server.metadata_options[0].http_tokens == "required"
+    ])
+    error_message = "every server must require IMDSv2 tokens"
+  }
+  assert {
+    condition = alltrue([
+      for server in module.servers.instances :
+      server.root_block_device[0].encrypted && server.root_block_device[0].volume_type == "gp3"
+    ])
+    error_message = "every root volume must be encrypted gp3"
+  }
+  assert {
+    condition     = module.servers.instances["app-1"].tags["Role"] == "app" && module.servers.instances["db"].tags["Project"] == "scaleboard"
+    error_message = "servers must carry Project, Role and Name tags"
+  }
+}
+
+run "split_counts_and_stable_keys" {
+  # apply (against the mock): subnet ids exist only after their subnets do.
+  command = apply
+
+  variables {
+    topology  = "split"
+    app_count = 3
+  }
+
+  assert {
+    condition     = toset(keys(module.servers.servers)) == toset(["db", "app-1", "app-2", "app-3", "lb"])
+    error_message = "split with app_count 3 must plan db, app-1..3 and lb"
+  }
+  assert {
+    condition     = module.servers.instances["app-1"].subnet_id != module.servers.instances["app-2"].subnet_id
+    error_message = "app servers must alternate between the two AZs"
+  }
+}
+
+run "security_group_rules_open_only_what_each_role_needs" {
+  command = plan
+
+  variables {
+    topology = "split"
+  }
+
+  assert {
+    condition     = one(module.security.rules["ssh"].cidr_blocks) == "203.0.113.7/32"
+    error_message = "SSH must be open to admin_cidr only"
+  }
+  assert {
+    condition = alltrue([
+      for name, rule in module.security.rules : rule.cidr_blocks == null || name == "ssh" || rule.type == "egress" || contains(["http", "https"], name)
+    ])
+    error_message = "only SSH (admin_cidr) and 80/443 (the LB) may take traffic from addresses; the rest comes from groups"
+  }
+  assert {
+    condition     = module.security.rules["app"].from_port == 8000 && module.security.rules["db"].from_port == 5432
+    error_message = "the app port and PostgreSQL must be the only group-to-group ingress"
+  }
+}
+
+run "rds_and_alb_replace_the_db_and_lb_servers" {
+  command = plan
+
+  variables {
+    topology          = "split"
+    use_rds           = true
+    use_alb           = true
+    database_password = "a-long-enough-test-password"
+  }
+
+  assert {
+    condition     = toset(keys(module.servers.servers)) == toset(["app-1", "app-2"])
+    error_message = "with RDS and an ALB only app servers are planned"
+  }
+  assert {
+    condition     = module.database[0].storage_encrypted && !module.database[0].publicly_accessible
+    error_message = "RDS must be encrypted and not public"
+  }
+  assert {
+    condition     = length(module.alb) == 1
+    error_message = "use_alb must plan the ALB module"
+  }
+}
+
+run "admin_cidr_cannot_be_the_internet" {
+  command = plan
+
+  variables {
+    admin_cidr = "0.0.0.0/0"
+  }
+
+  expect_failures = [var.admin_cidr]
+}
+
+run "app_count_is_limited" {
+  command = plan
+
+  variables {
+    topology  = "split"
+    app_count = 21
+  }
+
+  expect_failures = [var.app_count]
+}
+
+run "topology_is_a_fixed_set" {
+  command = plan
+
+  variables {
+    topology = "huge"
+  }
+
+  expect_failures = [var.topology]
+}
+
+run "alb_needs_split" {
+  command = plan
+
+  variables {
+    use_alb = true
+  }
+
+  expect_failures = [terraform_data.checks]
+}
+
+run "rds_needs_a_password" {
+  command = plan
+
+  variables {
+    topology = "split"
+    use_rds  = true
+  }
+
+  expect_failures = [terraform_data.checks]
+}
