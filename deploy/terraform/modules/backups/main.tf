@@ -4,6 +4,7 @@ resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_18:access logs would need a second bucket; the backups bucket is written by one server only
   #checkov:skip=CKV_AWS_144:cross-region replication doubles the cost; enable it when the backups must survive a region
   #checkov:skip=CKV2_AWS_62:nothing consumes event notifications for backups
+  #checkov:skip=CKV_AWS_145:SSE-S3 (AES256) encrypts at rest without a KMS key's monthly cost and key policy to manage
   bucket        = var.bucket
   force_destroy = var.force_destroy
 
@@ -36,7 +37,6 @@ resource "aws_s3_bucket_versioning" "this" {
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
-  #checkov:skip=CKV_AWS_145:SSE-S3 (AES256) encrypts at rest without a KMS key's monthly cost and key policy to manage
   bucket = aws_s3_bucket.this.id
 
   rule {

@@ -6,6 +6,8 @@ resource "aws_db_subnet_group" "this" {
 }
 
 resource "aws_db_instance" "this" {
+  #checkov:skip=CKV_AWS_293:deletion_protection is a variable, true unless the root says the setup is disposable
+  #checkov:skip=CKV2_AWS_30:logging every statement costs storage and leaks data into logs; set log_statement in a parameter group to debug
   #checkov:skip=CKV_AWS_118:enhanced monitoring needs an IAM role and costs extra; CloudWatch's basic metrics cover a small app
   #checkov:skip=CKV_AWS_161:the app authenticates with a password from the env contract (DATABASE_URL), not IAM tokens
   #checkov:skip=CKV_AWS_157:multi_az is a variable: off for small setups (it doubles the price), on for production
