@@ -105,7 +105,7 @@ def outputs() -> dict[str, object]:
     return {key: value["value"] for key, value in json.loads(terraform("output", "-json", capture=True)).items()}
 
 
-def write_inventory(state: dict[str, object], key: Path, admin_cidr: str) -> dict[str, list[str]]:
+def write_inventory(state: dict[str, object], key: Path, admin_cidr: str, path: Path = INVENTORY) -> dict[str, list[str]]:
     """Terraform's `inventory` output in the group contract (deploy/ansible/inventories/aws/README.md)."""
     facts = state["inventory"]
     assert isinstance(facts, dict)
@@ -132,7 +132,7 @@ def write_inventory(state: dict[str, object], key: Path, admin_cidr: str) -> dic
             "children": groups,
         }
     }
-    INVENTORY.write_text(
+    path.write_text(
         "# Written by deploy/terraform/aws.py from `terraform output`; `make destroy-aws` removes it.\n"
         + json.dumps(inventory, indent=2)
         + "\n"
