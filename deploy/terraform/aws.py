@@ -1,7 +1,7 @@
 """Terraform for `make deploy-aws`, `aws-plan`, `aws-scale` and `destroy-aws`; the Ansible `aws` inventory.
 
     python deploy/terraform/aws.py apply --topology split --app-servers 2   # init, apply, inventory, wait for SSH
-    python deploy/terraform/aws.py scale --app-servers 4                    # apply the new count; prints the hosts to provision
+    python deploy/terraform/aws.py scale --app-servers 4                    # the new count; the hosts to provision
     python deploy/terraform/aws.py plan | url | destroy [--auto-approve]
 
 Knobs (environment): ADMIN_CIDR (the network SSH is open to, required for apply), SSH_KEY (private key;
@@ -22,6 +22,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE = ROOT / "deploy" / "ansible"
 INVENTORY = ANSIBLE / "inventories" / "aws" / "hosts.yml"
@@ -29,8 +31,12 @@ STATE_DIR = ROOT / ".var" / "terraform"
 KNOWN_HOSTS = STATE_DIR / "known_hosts"
 KNOBS_FILE = "scaleboard.auto.tfvars.json"
 # Where provider mirrors live on machines without registry access (checked in this order).
-MIRROR_ROOTS = [Path("/opt/tf-plugins"), Path("/usr/local/share/terraform/plugins"), Path("/usr/share/terraform/plugins"),
-                Path.home() / ".terraform.d" / "plugins"]  # fmt: skip
+MIRROR_ROOTS = [
+    Path("/opt/tf-plugins"),
+    Path("/usr/local/share/terraform/plugins"),
+    Path("/usr/share/terraform/plugins"),
+    Path.home() / ".terraform.d" / "plugins",
+]
 
 
 class AwsError(RuntimeError):
@@ -60,7 +66,9 @@ def terraform_env() -> dict[str, str]:
 
 def terraform(*args: str, capture: bool = False) -> str:
     if not shutil.which("terraform"):
-        raise AwsError("terraform not found: install Terraform >= 1.6 (https://developer.hashicorp.com/terraform/install)")
+        raise AwsError(
+            "terraform not found: install Terraform >= 1.6 (https://developer.hashicorp.com/terraform/install)"
+        )
     result = subprocess.run(
         ["terraform", f"-chdir={tf_dir()}", *args], env=terraform_env(), text=True,
         stdout=subprocess.PIPE if capture else None,
@@ -105,10 +113,13 @@ def outputs() -> dict[str, object]:
     return {key: value["value"] for key, value in json.loads(terraform("output", "-json", capture=True)).items()}
 
 
-def write_inventory(state: dict[str, object], key: Path, admin_cidr: str, path: Path = INVENTORY) -> dict[str, list[str]]:
+def write_inventory(
+    state: dict[str, object], key: Path, admin_cidr: str, path: Path = INVENTORY
+) -> dict[str, list[str]]:
     """Terraform's `inventory` output in the group contract (deploy/ansible/inventories/aws/README.md)."""
     facts = state["inventory"]
-    assert isinstance(facts, dict)
+    if not isinstance(facts, dict):
+        raise AwsError("terraform has no `inventory` output: run `make deploy-aws` (apply) first")
     groups: dict[str, dict[str, dict[str, dict[str, str]]]] = {g: {"hosts": {}} for g in ("db", "app", "lb")}
     for name, host in facts["hosts"].items():
         for group in host["groups"]:
@@ -140,12 +151,20 @@ def write_inventory(state: dict[str, object], key: Path, admin_cidr: str, path: 
     return {group: sorted(members["hosts"]) for group, members in groups.items()}
 
 
+def read_inventory(path: Path = INVENTORY) -> dict[str, dict[str, dict[str, object]]]:
+    """The groups of a written inventory: {group: {host: vars}} (empty if there is none)."""
+    if not path.exists():
+        return {}
+    children = yaml.safe_load(path.read_text())["all"]["children"]
+    return {group: members["hosts"] for group, members in children.items()}
+
+
 def wait_for_ssh() -> None:
     timeout = int(os.environ.get("SSH_TIMEOUT", "600"))
     print(f"aws: waiting up to {timeout} s for SSH on every server", flush=True)
     result = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "ansible"), "all", "-i", str(INVENTORY), "-m", "ansible.builtin.wait_for_connection",
-         "-a", f"timeout={timeout}", "-o"],
+        [str(ROOT / ".venv" / "bin" / "ansible"), "all", "-i", str(INVENTORY), "-o",
+         "-m", "ansible.builtin.wait_for_connection", "-a", f"timeout={timeout}"],
         cwd=ANSIBLE, env=dict(os.environ, ANSIBLE_CONFIG="ansible.cfg"),
     )  # fmt: skip
     if result.returncode != 0:
@@ -179,7 +198,7 @@ def scale(app_servers: int, auto_approve: bool) -> None:
     knobs = load_knobs()
     if knobs.get("topology") != "split":
         raise AwsError("aws-scale needs the split topology: `make deploy-aws TOPOLOGY=split APP_SERVERS=N` first")
-    before = set(json.loads(INVENTORY.read_text())["all"]["children"]["app"]["hosts"]) if INVENTORY.exists() else set()
+    before = set(read_inventory().get("app", {}))
     groups = apply("split", app_servers, auto_approve)
     added = sorted(set(groups["app"]) - before)
     # New app servers get everything; the database learns their addresses (pg_hba) and the load

@@ -50,7 +50,8 @@ class Moto:
         self.url = url
 
     def reset(self) -> None:
-        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=10)
+        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")  # noqa: S310 - our own moto
+        urllib.request.urlopen(request, timeout=10)  # noqa: S310 - our own moto on 127.0.0.1
 
     def client(self, service: str):  # type: ignore[no-untyped-def]  # boto3 clients are typed per service
         import boto3
@@ -66,8 +67,9 @@ class Moto:
         return {
             "instances": instances,
             "vpcs": [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]],
-            "security groups": [g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"]
-                                if g["GroupName"] != "default"],  # fmt: skip
+            "security groups": [
+                g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default"
+            ],
             "key pairs": [k["KeyName"] for k in ec2.describe_key_pairs()["KeyPairs"]],
             "buckets": [b["Name"] for b in self.client("s3").list_buckets()["Buckets"]],
         }
@@ -83,7 +85,7 @@ def moto() -> Iterator[Moto]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=2)
+                urllib.request.urlopen(f"{url}/moto-api/", timeout=2)  # noqa: S310 - our own moto
                 break
             except OSError:
                 assert time.monotonic() < deadline, "moto server did not start"
@@ -95,10 +97,14 @@ def moto() -> Iterator[Moto]:
 
 
 @pytest.fixture
-def moto_root(moto: Moto, tmp_path: Path) -> Iterator[Path]:
+def moto_root(moto: Moto, tmp_path: Path) -> Path:
     """A copy of the root wired to moto, with the variables an emulator needs; moto is reset first."""
     moto.reset()
     root = copy_root(tmp_path / "terraform")
-    (root / "moto_override.tf").write_text((HERE / "moto_override.tf.template").read_text().replace("MOTO_URL", moto.url))
-    (root / "terraform.tfvars.json").write_text(json.dumps({"ami_id": MOTO_AMI, "region": "eu-west-1", "disposable": True}))
-    yield root
+    (root / "moto_override.tf").write_text(
+        (HERE / "moto_override.tf.template").read_text().replace("MOTO_URL", moto.url)
+    )
+    (root / "terraform.tfvars.json").write_text(
+        json.dumps({"ami_id": MOTO_AMI, "region": "eu-west-1", "disposable": True})
+    )
+    return root

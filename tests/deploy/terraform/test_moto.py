@@ -33,8 +33,12 @@ def running_instances(moto: Moto) -> dict[str, dict[str, str]]:
         for instance in reservation["Instances"]:
             if instance["State"]["Name"] == "running":
                 tags = {t["Key"]: t["Value"] for t in instance["Tags"]}
-                found[tags["Name"]] = {"role": tags["Role"], "project": tags["Project"],
-                                       "public": instance["PublicIpAddress"], "tokens": instance["MetadataOptions"]["HttpTokens"]}  # fmt: skip
+                found[tags["Name"]] = {
+                    "role": tags["Role"],
+                    "project": tags["Project"],
+                    "public": instance["PublicIpAddress"],
+                    "tokens": instance["MetadataOptions"]["HttpTokens"],
+                }
     return found
 
 

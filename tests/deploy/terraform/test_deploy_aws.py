@@ -1,0 +1,127 @@
+"""`make deploy-aws` end to end: Terraform against moto, the lab's nspawn hosts standing in for the instances.
+
+The make target runs unchanged: terraform apply, the inventory from the outputs, waiting for SSH,
+site.yml, the URL. While it waits for SSH (as it would for booting instances), the test gives each lab
+host the public and private address moto assigned to "its" instance, so Ansible and the servers reach
+each other on exactly the addresses Terraform reported.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from deploy.lab import lab as lab_module
+from deploy.terraform import aws
+from tests.deploy.ansible.conftest import changed_per_host, make, needs_lab, sign_up
+from tests.deploy.terraform.conftest import Moto, needs_terraform
+from tests.harness.servers import REPO, get
+
+pytestmark = [needs_terraform, needs_lab]
+VPC_CIDR = "10.0.0.0/16"  # the network module's default
+
+
+def lab_name(instance: str) -> str:
+    """The lab host standing in for an instance: scaleboard-app-2 -> sb-app2, scaleboard-db -> sb-db."""
+    return "sb-" + instance.removeprefix("scaleboard-").replace("-", "")
+
+
+def stand_in(lab: lab_module.Lab, done: set[str]) -> None:
+    """Give each new instance's lab host the public and private address moto gave the instance."""
+    for hosts in aws.read_inventory().values():
+        for name, addresses in hosts.items():
+            if name in done:
+                continue
+            host = next(h for h in lab.hosts if h.name == lab_name(name))
+            public, private = addresses["ansible_host"], addresses["scaleboard_private_address"]
+            commands = [f"ip addr add {public}/32 dev host0", f"ip addr add {private}/32 dev host0",
+                        f"ip route add {VPC_CIDR} dev host0 src {private}"]  # fmt: skip
+            lab_module.ssh(host, " && ".join(f"sudo {command}" for command in commands))
+            subprocess.run(["ip", "route", "replace", f"{public}/32", "dev", lab_module.BRIDGE], check=True)
+            done.add(name)
+
+
+def make_standing_in(lab: lab_module.Lab, done: set[str], env: dict[str, str], log: Path, *args: str) -> str:
+    """Run a make target that applies Terraform; map new instances to lab hosts while it waits for SSH."""
+    started = time.time()
+    with log.open("w") as out:
+        process = subprocess.Popen(["make", "--no-print-directory", *args], cwd=REPO, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)  # fmt: skip
+        try:
+            # The inventory is (re)written right after the apply, before the SSH wait starts.
+            while process.poll() is None and not (aws.INVENTORY.exists() and aws.INVENTORY.stat().st_mtime > started):
+                assert time.time() - started < 900, "no inventory after 15 minutes"
+                time.sleep(1)
+            if process.poll() is None:
+                time.sleep(0.5)  # written in one go; let the writer finish
+                stand_in(lab, done)
+            process.wait(timeout=1800)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    output = log.read_text()
+    assert process.returncode == 0, output[-8000:]
+    return output
+
+
+def test_make_deploy_aws_then_aws_scale_serve_through_the_lb(moto: Moto, moto_root: Path, tmp_path: Path) -> None:
+    secrets = tmp_path / "secrets.yml"
+    secrets.write_text("scaleboard_secret_key: rehearsal-only-secret-key-0123456789-abcdefghijklmnop\n"
+                       "scaleboard_db_password: rehearsal-only-db-password\n")  # fmt: skip
+    env = {**os.environ, "TF_DIR": str(moto_root), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "SSH_TIMEOUT": "300", "ANSIBLE_ARGS": f"-e @{secrets}"}  # fmt: skip
+    aws.INVENTORY.unlink(missing_ok=True)
+    try:
+        # One spare app host for aws-scale to bring in later.
+        make("lab-up", "TOPOLOGY=split", "APP_SERVERS=3")
+        lab = lab_module.Lab.load()
+        assert lab is not None
+        done: set[str] = set()
+        started = time.monotonic()
+        knobs = ["AUTO_APPROVE=1", "ADMIN_CIDR=10.77.0.1/32", f"SSH_KEY={lab.key}"]
+        output = make_standing_in(lab, done, env, tmp_path / "deploy.log", "deploy-aws", "TOPOLOGY=split",
+                                  "APP_SERVERS=2", *knobs)  # fmt: skip
+        deploy_seconds = time.monotonic() - started
+        assert done == {"scaleboard-db", "scaleboard-lb", "scaleboard-app-1", "scaleboard-app-2"}
+        inventory = aws.read_inventory()
+        lb = inventory["lb"]["scaleboard-lb"]["ansible_host"]
+        url = f"http://{lb}"
+        assert f"aws: the site is at {url}" in output
+
+        # Through the load balancer on the instance's public address: health, seeded data, a write.
+        assert get(f"{url}/healthz")[0] == 200
+        app = next(h for h in lab.hosts if h.name == "sb-app1")
+        lab_module.ssh(app, "sudo scaleboard-manage seed_demo --users 5 --posts 40 --comments 80", timeout=300)
+        status, _, body = get(f"{url}/")
+        assert status == 200
+        assert body.decode().count('class="post"') == 30
+        status, page = sign_up(url, "rehearsal")
+        assert status == 200
+        assert 'href="/user/rehearsal"' in page
+        # The app servers talk to PostgreSQL on the private address Terraform reported.
+        db_private = inventory["db"]["scaleboard-db"]["scaleboard_private_address"]
+        assert f"@{db_private}:5432/" in lab_module.ssh(app, "sudo cat /etc/scaleboard/app.env").stdout
+
+        # aws-scale: one more app server; only it, the database and the load balancer are provisioned.
+        started = time.monotonic()
+        output = make_standing_in(lab, done, env, tmp_path / "scale.log", "aws-scale", "APP_SERVERS=3", *knobs)
+        scale_seconds = time.monotonic() - started
+        assert set(changed_per_host(output)) == {"scaleboard-db", "scaleboard-lb", "scaleboard-app-3"}
+        inventory = aws.read_inventory()
+        new_private = inventory["app"]["scaleboard-app-3"]["scaleboard_private_address"]
+        lb_host = next(h for h in lab.hosts if h.name == "sb-lb")
+        assert f"{new_private}:8000" in lab_module.ssh(lb_host, "sudo nginx -T").stdout
+        assert get(f"{url}/healthz")[0] == 200
+        print(f"\nmake deploy-aws (moto + lab: db + 2 app + lb) {deploy_seconds:.0f} s; aws-scale to 3 app servers "
+              f"{scale_seconds:.0f} s")  # fmt: skip
+
+        result = subprocess.run(["make", "--no-print-directory", "destroy-aws", "AUTO_APPROVE=1"], cwd=REPO, env=env,
+                                capture_output=True, text=True, timeout=600)  # fmt: skip
+        assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+        assert moto.leftovers() == {"instances": [], "vpcs": [], "security groups": [], "key pairs": [], "buckets": []}
+        assert not aws.INVENTORY.exists()
+    finally:
+        aws.INVENTORY.unlink(missing_ok=True)
+        subprocess.run(["make", "--no-print-directory", "lab-down"], cwd=REPO, capture_output=True, timeout=300)
