@@ -69,8 +69,10 @@ def terraform(*args: str, capture: bool = False) -> str:
         raise AwsError(
             "terraform not found: install Terraform >= 1.6 (https://developer.hashicorp.com/terraform/install)"
         )
+    # Colour codes only where someone watches a terminal, not in CI logs or pipes.
+    color = [] if sys.stdout.isatty() else ["-no-color"]
     result = subprocess.run(
-        ["terraform", f"-chdir={tf_dir()}", *args], env=terraform_env(), text=True,
+        ["terraform", f"-chdir={tf_dir()}", args[0], *color, *args[1:]], env=terraform_env(), text=True,
         stdout=subprocess.PIPE if capture else None,
     )  # fmt: skip
     if result.returncode != 0:

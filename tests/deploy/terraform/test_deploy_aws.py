@@ -1,9 +1,10 @@
-"""`make deploy-aws` end to end: Terraform against moto, the lab's nspawn hosts standing in for the instances.
+"""`make deploy-aws`, `aws-scale`, `aws-plan`, `destroy-aws` end to end: moto for AWS, lab hosts for instances.
 
 The make target runs unchanged: terraform apply, the inventory from the outputs, waiting for SSH,
 site.yml, the URL. While it waits for SSH (as it would for booting instances), the test gives each lab
 host the public and private address moto assigned to "its" instance, so Ansible and the servers reach
-each other on exactly the addresses Terraform reported.
+each other on exactly the addresses Terraform reported. One run covers apply (split, 2 app servers), scaling
+(exactly one server added, none replaced, only it + db + LB provisioned), an empty plan and a clean destroy.
 """
 
 from __future__ import annotations
@@ -21,6 +22,20 @@ from tests.harness.servers import REPO, get
 
 pytestmark = [needs_terraform, needs_lab]
 VPC_CIDR = "10.0.0.0/16"  # the network module's default
+
+
+def running_instances(moto: Moto) -> dict[str, dict[str, str]]:
+    found = {}
+    for reservation in moto.client("ec2").describe_instances()["Reservations"]:
+        for instance in reservation["Instances"]:
+            if instance["State"]["Name"] == "running":
+                tags = {t["Key"]: t["Value"] for t in instance["Tags"]}
+                found[tags["Name"]] = {
+                    "project": tags["Project"],
+                    "public": instance["PublicIpAddress"],
+                    "tokens": instance["MetadataOptions"]["HttpTokens"],
+                }
+    return found
 
 
 def lab_name(instance: str) -> str:
@@ -84,6 +99,12 @@ def test_make_deploy_aws_then_aws_scale_serve_through_the_lb(moto: Moto, moto_ro
         output = make_standing_in(lab, done, env, tmp_path / "deploy.log", "deploy-aws", "TOPOLOGY=split",
                                   "APP_SERVERS=2", *knobs)  # fmt: skip
         deploy_seconds = time.monotonic() - started
+        # The servers moto runs: IMDSv2 only, tagged, and the inventory's addresses are theirs.
+        servers = running_instances(moto)
+        assert sorted(servers) == ["scaleboard-app-1", "scaleboard-app-2", "scaleboard-db", "scaleboard-lb"]
+        assert all(s["tokens"] == "required" and s["project"] == "scaleboard" for s in servers.values())
+        addresses = {name: v["ansible_host"] for hosts in aws.read_inventory().values() for name, v in hosts.items()}
+        assert addresses == {name: s["public"] for name, s in servers.items()}
         assert done == {"scaleboard-db", "scaleboard-lb", "scaleboard-app-1", "scaleboard-app-2"}
         inventory = aws.read_inventory()
         lb = inventory["lb"]["scaleboard-lb"]["ansible_host"]
@@ -108,6 +129,9 @@ def test_make_deploy_aws_then_aws_scale_serve_through_the_lb(moto: Moto, moto_ro
         started = time.monotonic()
         output = make_standing_in(lab, done, env, tmp_path / "scale.log", "aws-scale", "APP_SERVERS=3", *knobs)
         scale_seconds = time.monotonic() - started
+        assert "Resources: 1 added, 0 changed, 0 destroyed." in output, "scaling adds the one server, replaces nothing"
+        assert {name: s["public"] for name, s in running_instances(moto).items() if name in servers} == {
+            name: s["public"] for name, s in servers.items()}  # fmt: skip
         assert set(changed_per_host(output)) == {"scaleboard-db", "scaleboard-lb", "scaleboard-app-3"}
         inventory = aws.read_inventory()
         new_private = inventory["app"]["scaleboard-app-3"]["scaleboard_private_address"]
@@ -117,9 +141,16 @@ def test_make_deploy_aws_then_aws_scale_serve_through_the_lb(moto: Moto, moto_ro
         print(f"\nmake deploy-aws (moto + lab: db + 2 app + lb) {deploy_seconds:.0f} s; aws-scale to 3 app servers "
               f"{scale_seconds:.0f} s")  # fmt: skip
 
+        plan = subprocess.run(["make", "--no-print-directory", "aws-plan"], cwd=REPO, env=env, capture_output=True,
+                              text=True, timeout=600)  # fmt: skip
+        assert plan.returncode == 0, (plan.stdout + plan.stderr)[-4000:]
+        assert "No changes." in plan.stdout, f"a plan right after the apply must be empty:\n{plan.stdout[-4000:]}"
+
+        started = time.monotonic()
         result = subprocess.run(["make", "--no-print-directory", "destroy-aws", "AUTO_APPROVE=1"], cwd=REPO, env=env,
                                 capture_output=True, text=True, timeout=600)  # fmt: skip
         assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+        print(f"destroy-aws {time.monotonic() - started:.0f} s")
         assert moto.leftovers() == {"instances": [], "vpcs": [], "security groups": [], "key pairs": [], "buckets": []}
         assert not aws.INVENTORY.exists()
     finally:
