@@ -237,8 +237,9 @@ rollback: ansible-deps ## Switch INVENTORY's app servers back one release, one a
 	$(PLAYBOOK) rollback.yml
 
 .PHONY: lab-up
-lab-up: setup ## Boot fresh Debian 12 hosts (systemd-nspawn, root) for TOPOLOGY with APP_SERVERS; writes the lab inventory
-	$(BIN)/python deploy/lab/lab.py up --topology $(TOPOLOGY) --app-servers $(APP_SERVERS)
+lab-up: setup ## Boot fresh Debian 12 hosts (systemd-nspawn, root) for TOPOLOGY with APP_SERVERS [CPUS_PER_SERVER]; writes the inventory
+	$(BIN)/python deploy/lab/lab.py up --topology $(TOPOLOGY) --app-servers $(APP_SERVERS) \
+		$(if $(CPUS_PER_SERVER),--cpus-per-server $(CPUS_PER_SERVER))
 
 .PHONY: lab-provision
 lab-provision: ## Converge the lab with site.yml (same as `make provision INVENTORY=lab`)

@@ -1,6 +1,7 @@
 """The lab: fresh Debian 12 servers on this machine, as systemd-nspawn containers on a bridge the lab owns.
 
     make lab-up TOPOLOGY=all-in-one|split APP_SERVERS=N   # boot hosts, write deploy/ansible/inventories/lab
+         [CPUS_PER_SERVER=0.5]                              # app hosts held to 0.5 CPU each (cgroup quota)
     make lab-provision                                  # site.yml against them over SSH
     make lab-status / make lab-down                     # what runs / remove hosts, bridge and NAT rules
 
@@ -25,6 +26,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from deploy.local.cpu_cap import CpuCap, CpuCapError, check_available  # noqa: E402 - needs sys.path above
+
 LAB_DIR = Path(os.environ.get("LAB_DIR", ROOT / ".var" / "lab"))
 INVENTORY = ROOT / "deploy" / "ansible" / "inventories" / "lab" / "hosts.yml"
 ROOTFS_CACHE = ROOT / ".var" / "images" / "lab-bookworm.tar"
@@ -55,6 +60,8 @@ class Lab:
     topology: str
     hosts: list[Host] = field(default_factory=list)
     nat_rule: list[str] = field(default_factory=list)
+    # CPUs each app host may use (a cgroup quota on its whole container), like a small cloud server; 0 = uncapped.
+    app_cpus: float = 0
 
     @property
     def key(self) -> Path:
@@ -69,7 +76,11 @@ class Lab:
         if not path.exists():
             return None
         data = json.loads(path.read_text())
-        return cls(data["topology"], [Host(**h) for h in data["hosts"]], data["nat_rule"])
+        return cls(data["topology"], [Host(**h) for h in data["hosts"]], data["nat_rule"], data.get("app_cpus", 0))
+
+    def cap(self, host: Host) -> CpuCap | None:
+        """The CPU cap of an app host, if the lab caps them."""
+        return CpuCap(f"lab-{host.name}", self.app_cpus) if self.app_cpus and "app" in host.groups else None
 
 
 def run(*argv: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -172,13 +183,17 @@ def prepare_host(host: Host, rootfs_tar: Path, public_key: str) -> Path:
     return root
 
 
-def boot(host: Host, root: Path) -> int:
+def boot(host: Host, root: Path, cap: CpuCap | None = None) -> int:
+    if cap:
+        cap.create()
     log = (LAB_DIR / f"{host.name}.log").open("w")
     process = subprocess.Popen(
         ["systemd-nspawn", "-D", str(root), "-M", host.name, f"--hostname={host.name}", "-b",
          f"--network-bridge={BRIDGE}", "--register=no", "--keep-unit",
          f"--bind-ro={LAB_DIR / f'{host.name}.network'}:/etc/systemd/network/10-host0.network"],
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        # The container joins its cap before nspawn execs: everything it runs is held to the quota.
+        preexec_fn=cap.join if cap else None,
     )  # fmt: skip
     return process.pid
 
@@ -225,13 +240,15 @@ def write_inventory(lab: Lab, path: Path = INVENTORY) -> None:
     )
 
 
-def up(topology: str = "all-in-one", app_servers: int = 2) -> Lab:
+def up(topology: str = "all-in-one", app_servers: int = 2, app_cpus: float = 0) -> Lab:
     require_tools()
+    if app_cpus:
+        check_available()  # say now, before anything boots, if caps cannot work here
     if (existing := Lab.load()) and any(alive(h.pid) for h in existing.hosts):
         raise LabError("a lab is already running: `make lab-down` first")
     hosts = plan(topology, app_servers)
     LAB_DIR.mkdir(parents=True, exist_ok=True)
-    lab = Lab(topology, hosts)
+    lab = Lab(topology, hosts, app_cpus=app_cpus)
     if not lab.key.exists():
         run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "scaleboard-lab", "-f", str(lab.key))
     tarball = ensure_rootfs()
@@ -240,12 +257,13 @@ def up(topology: str = "all-in-one", app_servers: int = 2) -> Lab:
         lab.save()
         public_key = lab.key.with_suffix(".pub").read_text()
         for host in hosts:
-            host.pid = boot(host, prepare_host(host, tarball, public_key))
+            host.pid = boot(host, prepare_host(host, tarball, public_key), lab.cap(host))
             lab.save()
         for host in hosts:
             wait_for_ssh(host)
-            print(f"lab: {host.name} {host.address} ({', '.join(host.groups)}) up")
-    except (LabError, subprocess.CalledProcessError, OSError):
+            capped = f", capped at {lab.app_cpus} CPU" if lab.cap(host) else ""
+            print(f"lab: {host.name} {host.address} ({', '.join(host.groups)}{capped}) up")
+    except (LabError, CpuCapError, subprocess.CalledProcessError, OSError):
         down()
         raise
     write_inventory(lab)
@@ -271,6 +289,8 @@ def down() -> None:
             time.sleep(0.5)
         if alive(host.pid):
             os.killpg(host.pid, signal.SIGKILL)
+        if lab and (cap := lab.cap(host)):
+            cap.remove()
     if lab and lab.nat_rule:
         run("iptables", "-t", "nat", "-D", *lab.nat_rule, check=False)
     run("ip", "link", "del", BRIDGE, check=False)
@@ -302,15 +322,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["up", "down", "status"])
     parser.add_argument("--topology", default="all-in-one")
     parser.add_argument("--app-servers", type=int, default=2)
+    parser.add_argument("--cpus-per-server", type=float, default=0, help="CPU cap per app host, e.g. 0.5 (root)")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
-            up(args.topology, args.app_servers)
+            up(args.topology, args.app_servers, args.cpus_per_server)
         elif args.command == "down":
             down()
         else:
             return 0 if status() else 1
-    except LabError as exc:
+    except (LabError, CpuCapError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -240,7 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "scale":
             scale(args.app_servers, args.auto_approve)
         elif args.command == "url":
-            print(f"aws: the site is at {outputs()['url']}")
+            url = outputs().get("url")
+            if not url:
+                raise AwsError("nothing deployed yet: run `make deploy-aws` first")
+            print(f"aws: the site is at {url}")
         else:
             destroy(args.auto_approve)
     except AwsError as exc:

@@ -1,14 +1,17 @@
-"""The lab's plan, inventory and input errors (the real boots are in tests/deploy/ansible)."""
+"""The lab's plan, inventory, input errors and CPU caps (the converges are in tests/deploy/ansible)."""
 
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 from deploy.lab import lab
+from loadtest.cpu import tree_cpu_seconds
+from tests.deploy.ansible.conftest import needs_lab
 from tests.harness.servers import REPO
 
 
@@ -60,3 +63,30 @@ def test_make_lab_up_stops_on_a_bad_topology_before_booting_anything() -> None:
     )
     assert result.returncode != 0
     assert "TOPOLOGY must be one of all-in-one, split, not 'ring'" in result.stderr
+
+
+@needs_lab
+def test_capped_app_host_is_held_to_its_quota() -> None:
+    """`make lab-up CPUS_PER_SERVER=0.25`: the whole container is in the cap, and a busy loop inside stays in it."""
+    try:
+        output = subprocess.run(
+            ["make", "--no-print-directory", "lab-up", "TOPOLOGY=all-in-one", "CPUS_PER_SERVER=0.25"],
+            cwd=REPO, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert output.returncode == 0, (output.stdout + output.stderr)[-3000:]
+        running = lab.Lab.load()
+        assert running is not None
+        (host,) = running.hosts
+        cap = running.cap(host)
+        assert cap is not None
+        assert cap.quota_cpus() == pytest.approx(0.25)
+        assert host.pid in cap.pids()
+        # Two busy loops inside the host for 3 s; capped, the container gets ~0.25 of a CPU, not 2.
+        before = tree_cpu_seconds(host.pid)
+        started = time.monotonic()
+        lab.ssh(host, "for i in 1 2; do timeout 3 sh -c 'while :; do :; done' & done; wait")
+        share = (tree_cpu_seconds(host.pid) - before) / (time.monotonic() - started)
+        assert share < 0.6, f"the capped host used {share:.2f} CPUs"
+    finally:
+        subprocess.run(["make", "--no-print-directory", "lab-down"], cwd=REPO, capture_output=True, timeout=300)
+    assert not cap.path.exists(), "lab-down removes the cap"

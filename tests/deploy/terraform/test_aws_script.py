@@ -1,0 +1,64 @@
+"""deploy/terraform/aws.py stops before touching AWS when something is missing, with one line saying what to set."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.harness.servers import REPO
+
+
+def run_apply(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("ADMIN_CIDR", "SSH_KEY")}
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return subprocess.run(
+        [sys.executable, "deploy/terraform/aws.py", "apply", "--topology", "split", "--app-servers", "2"],
+        cwd=REPO, env={**clean, "HOME": str(home), "TF_DIR": str(tmp_path), **env}, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def key(tmp_path: Path) -> str:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "key")], check=True)
+    return str(tmp_path / "key")
+
+
+def test_missing_credentials(tmp_path: Path) -> None:
+    result = run_apply(tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: no AWS credentials: set AWS_PROFILE (aws configure) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+    )
+
+
+def test_missing_key(tmp_path: Path) -> None:
+    result = run_apply(tmp_path, AWS_PROFILE="x", SSH_KEY=str(tmp_path / "nope"))
+    assert result.returncode == 1
+    assert "set SSH_KEY=/path/to/key" in result.stderr
+
+
+def test_missing_admin_cidr(tmp_path: Path, key: str) -> None:
+    result = run_apply(tmp_path, AWS_PROFILE="x", SSH_KEY=key)
+    assert result.returncode == 1
+    assert "set ADMIN_CIDR to the network SSH may come from" in result.stderr
+
+
+def test_missing_terraform(tmp_path: Path, key: str) -> None:
+    result = run_apply(tmp_path, AWS_PROFILE="x", SSH_KEY=key, ADMIN_CIDR="203.0.113.7/32", PATH="/nonexistent")
+    assert result.returncode == 1
+    assert "terraform not found: install Terraform >= 1.6" in result.stderr
+
+
+def test_destroy_asks_first(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "deploy/terraform/aws.py", "destroy"], cwd=REPO, input="no\n", capture_output=True, text=True,
+        env={**os.environ, "AWS_PROFILE": "x", "TF_DIR": str(tmp_path)}, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "not destroyed" in result.stderr
