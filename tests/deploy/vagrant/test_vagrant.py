@@ -68,7 +68,7 @@ def test_vagrant_up_serves_the_app_through_nginx() -> None:
     started = time.monotonic()
     try:
         up = subprocess.run(["make", "--no-print-directory", "vagrant-up"], cwd=REPO, env=env, capture_output=True,
-                            text=True, timeout=1500)  # fmt: skip
+                            text=True, timeout=2700)  # fmt: skip
         assert up.returncode == 0, up.stdout[-6000:] + up.stderr[-3000:]
         print(f"\nvagrant-up (boot + site.yml): {time.monotonic() - started:.0f} s")
         assert get(f"http://127.0.0.1:{port}/healthz")[0] == 200
