@@ -4,7 +4,7 @@ The make target runs unchanged: terraform apply, the inventory from the outputs,
 site.yml, the URL. While it waits for SSH (as it would for booting instances), the test gives each lab
 host the public and private address moto assigned to "its" instance, so Ansible and the servers reach
 each other on exactly the addresses Terraform reported. One run covers apply (split, 2 app servers), scaling
-(exactly one server added, none replaced, only it + db + LB provisioned), an empty plan and a clean destroy.
+to 4 app servers (exactly two added, none replaced, only they + db + LB provisioned), an empty plan and a clean destroy.
 """
 
 from __future__ import annotations
@@ -89,8 +89,8 @@ def test_make_deploy_aws_then_aws_scale_serve_through_the_lb(moto: Moto, moto_ro
            "SSH_TIMEOUT": "300", "ANSIBLE_ARGS": f"-e @{secrets}"}  # fmt: skip
     aws.INVENTORY.unlink(missing_ok=True)
     try:
-        # One spare app host for aws-scale to bring in later.
-        make("lab-up", "TOPOLOGY=split", "APP_SERVERS=3")
+        # Two spare app hosts for aws-scale to bring in later.
+        make("lab-up", "TOPOLOGY=split", "APP_SERVERS=4")
         lab = lab_module.Lab.load()
         assert lab is not None
         done: set[str] = set()
@@ -125,20 +125,25 @@ def test_make_deploy_aws_then_aws_scale_serve_through_the_lb(moto: Moto, moto_ro
         db_private = inventory["db"]["scaleboard-db"]["scaleboard_private_address"]
         assert f"@{db_private}:5432/" in lab_module.ssh(app, "sudo cat /etc/scaleboard/app.env").stdout
 
-        # aws-scale: one more app server; only it, the database and the load balancer are provisioned.
+        # aws-scale to 4: two more app servers; only they, the database and the load balancer are provisioned.
         started = time.monotonic()
-        output = make_standing_in(lab, done, env, tmp_path / "scale.log", "aws-scale", "APP_SERVERS=3", *knobs)
+        output = make_standing_in(lab, done, env, tmp_path / "scale.log", "aws-scale", "APP_SERVERS=4", *knobs)
         scale_seconds = time.monotonic() - started
-        assert "Resources: 1 added, 0 changed, 0 destroyed." in output, "scaling adds the one server, replaces nothing"
+        assert "Resources: 2 added, 0 changed, 0 destroyed." in output, "scaling adds the two servers, replaces nothing"
         assert {name: s["public"] for name, s in running_instances(moto).items() if name in servers} == {
             name: s["public"] for name, s in servers.items()}  # fmt: skip
-        assert set(changed_per_host(output)) == {"scaleboard-db", "scaleboard-lb", "scaleboard-app-3"}
+        assert set(changed_per_host(output)) == {
+            "scaleboard-db",
+            "scaleboard-lb",
+            "scaleboard-app-3",
+            "scaleboard-app-4",
+        }
         inventory = aws.read_inventory()
-        new_private = inventory["app"]["scaleboard-app-3"]["scaleboard_private_address"]
-        lb_host = next(h for h in lab.hosts if h.name == "sb-lb")
-        assert f"{new_private}:8000" in lab_module.ssh(lb_host, "sudo nginx -T").stdout
+        upstreams = lab_module.ssh(next(h for h in lab.hosts if h.name == "sb-lb"), "sudo nginx -T").stdout
+        for new in ("scaleboard-app-3", "scaleboard-app-4"):
+            assert f"{inventory['app'][new]['scaleboard_private_address']}:8000" in upstreams
         assert get(f"{url}/healthz")[0] == 200
-        print(f"\nmake deploy-aws (moto + lab: db + 2 app + lb) {deploy_seconds:.0f} s; aws-scale to 3 app servers "
+        print(f"\nmake deploy-aws (moto + lab: db + 2 app + lb) {deploy_seconds:.0f} s; aws-scale to 4 app servers "
               f"{scale_seconds:.0f} s")  # fmt: skip
 
         plan = subprocess.run(["make", "--no-print-directory", "aws-plan"], cwd=REPO, env=env, capture_output=True,
