@@ -119,7 +119,7 @@ def write_inventory(
     state: dict[str, object], key: Path, admin_cidr: str, path: Path = INVENTORY
 ) -> dict[str, list[str]]:
     """Terraform's `inventory` output in the group contract (deploy/ansible/inventories/aws/README.md)."""
-    facts = state["inventory"]
+    facts = state.get("inventory")
     if not isinstance(facts, dict):
         raise AwsError("terraform has no `inventory` output: run `make deploy-aws` (apply) first")
     groups: dict[str, dict[str, dict[str, dict[str, str]]]] = {g: {"hosts": {}} for g in ("db", "app", "lb")}
