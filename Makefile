@@ -64,6 +64,9 @@ ADMIN_CIDR ?=
 SSH_KEY ?=
 AUTO_APPROVE ?=
 AWS = ADMIN_CIDR="$(ADMIN_CIDR)" SSH_KEY="$(SSH_KEY)" $(BIN)/python deploy/terraform/aws.py
+# Only what the user set is passed on: a bare `make deploy-aws` re-applies the last TOPOLOGY/APP_SERVERS
+# instead of the Makefile's defaults (which would turn a split deployment into an all-in-one).
+given = $(if $(filter-out file default undefined,$(origin $(1))),$(2) $($(1)))
 # Arguments for `make manage`, e.g. `make manage ARGS="createsuperuser"`.
 ARGS ?=
 
@@ -271,7 +274,7 @@ vagrant-destroy: ## Stop and delete the VM
 
 .PHONY: deploy-aws
 deploy-aws: ansible-deps release ## AWS: terraform apply (TOPOLOGY, APP_SERVERS), wait for SSH, site.yml, print the URL
-	$(AWS) apply --topology $(TOPOLOGY) --app-servers $(APP_SERVERS) $(if $(AUTO_APPROVE),--auto-approve)
+	$(AWS) apply $(call given,TOPOLOGY,--topology) $(call given,APP_SERVERS,--app-servers) $(if $(AUTO_APPROVE),--auto-approve)
 	$(MAKE) provision INVENTORY=aws
 	$(AWS) url
 
@@ -281,7 +284,7 @@ aws-plan: setup ## AWS: show what terraform would change (uses the last deploy-a
 
 .PHONY: aws-scale
 aws-scale: ansible-deps release ## AWS: set the app server count to APP_SERVERS; provisions only new hosts, db and LB
-	$(AWS) scale --app-servers $(APP_SERVERS) $(if $(AUTO_APPROVE),--auto-approve)
+	$(AWS) scale $(call given,APP_SERVERS,--app-servers) $(if $(AUTO_APPROVE),--auto-approve)
 	$(MAKE) provision INVENTORY=aws ANSIBLE_ARGS="$(ANSIBLE_ARGS) --limit $$(cat .var/terraform/limit)"
 	$(AWS) url
 

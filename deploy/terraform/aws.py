@@ -176,10 +176,13 @@ def wait_for_ssh() -> None:
         )
 
 
-def apply(topology: str, app_servers: int, auto_approve: bool) -> dict[str, list[str]]:
+def apply(topology: str | None, app_servers: int | None, auto_approve: bool) -> dict[str, list[str]]:
+    """Apply; topology and app count default to the last apply's, so a bare re-run converges, never reshapes."""
     require_credentials()
     key = ssh_key()
     knobs = load_knobs()
+    topology = topology or str(knobs.get("topology", "all-in-one"))
+    app_servers = app_servers or int(str(knobs.get("app_count", 2)))
     admin_cidr = os.environ.get("ADMIN_CIDR") or knobs.get("admin_cidr")
     if not admin_cidr:
         raise AwsError("set ADMIN_CIDR to the network SSH may come from, e.g. ADMIN_CIDR=$(curl -s ifconfig.me)/32")
@@ -195,8 +198,10 @@ def apply(topology: str, app_servers: int, auto_approve: bool) -> dict[str, list
     return groups
 
 
-def scale(app_servers: int, auto_approve: bool) -> None:
+def scale(app_servers: int | None, auto_approve: bool) -> None:
     """Apply the new app count; write the Ansible --limit that provisions only what changed."""
+    if not app_servers:
+        raise AwsError("say how many app servers: make aws-scale APP_SERVERS=N")
     knobs = load_knobs()
     if knobs.get("topology") != "split":
         raise AwsError("aws-scale needs the split topology: `make deploy-aws TOPOLOGY=split APP_SERVERS=N` first")
@@ -226,8 +231,9 @@ def destroy(auto_approve: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["plan", "apply", "scale", "url", "destroy"])
-    parser.add_argument("--topology", default="all-in-one", choices=["all-in-one", "split"])
-    parser.add_argument("--app-servers", type=int, default=1)
+    # Unset: the last apply's values (scaleboard.auto.tfvars.json), else all-in-one / 2.
+    parser.add_argument("--topology", choices=["all-in-one", "split"])
+    parser.add_argument("--app-servers", type=int)
     parser.add_argument("--auto-approve", action="store_true")
     args = parser.parse_args(argv)
     try:

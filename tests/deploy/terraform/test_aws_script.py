@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,11 +14,15 @@ from tests.harness.servers import REPO
 
 
 def run_apply(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return run_apply_bare(tmp_path, "--topology", "split", "--app-servers", "2", **env)
+
+
+def run_apply_bare(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("ADMIN_CIDR", "SSH_KEY")}
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     return subprocess.run(
-        [sys.executable, "deploy/terraform/aws.py", "apply", "--topology", "split", "--app-servers", "2"],
+        [sys.executable, "deploy/terraform/aws.py", "apply", *args],
         cwd=REPO, env={**clean, "HOME": str(home), "TF_DIR": str(tmp_path), **env}, capture_output=True, text=True,
         timeout=60,
     )  # fmt: skip
@@ -62,3 +67,30 @@ def test_destroy_asks_first(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 1
     assert "not destroyed" in result.stderr
+
+
+def test_a_bare_rerun_keeps_the_last_topology_and_count(tmp_path: Path, key: str) -> None:
+    """`make deploy-aws` without TOPOLOGY/APP_SERVERS re-applies what was deployed, never the defaults."""
+    (tmp_path / "scaleboard.auto.tfvars.json").write_text('{"topology": "split", "app_count": 3}')
+    env = {k: v for k, v in os.environ.items() if k not in ("TOPOLOGY", "APP_SERVERS")}
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", "deploy-aws", "ADMIN_CIDR=203.0.113.7/32"], cwd=REPO, env=env,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    apply_line = next(line for line in result.stdout.splitlines() if "aws.py apply" in line)
+    assert "--topology" not in apply_line
+    assert "--app-servers" not in apply_line
+    # aws.py then takes them from the last apply (it stops at the missing terraform, after saving the knobs).
+    result = run_apply_bare(tmp_path, AWS_PROFILE="x", SSH_KEY=key, ADMIN_CIDR="203.0.113.7/32", PATH="/nonexistent")
+    assert "terraform not found" in result.stderr
+    knobs = json.loads((tmp_path / "scaleboard.auto.tfvars.json").read_text())
+    assert (knobs["topology"], knobs["app_count"]) == ("split", 3)
+
+
+def test_aws_scale_needs_a_count(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "deploy/terraform/aws.py", "scale"], cwd=REPO, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "TF_DIR": str(tmp_path)},
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "make aws-scale APP_SERVERS=N" in result.stderr
