@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import linebreaks
 from jinja2 import Environment
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 _UNITS = ((86400 * 365, "year"), (86400 * 30, "month"), (86400, "day"), (3600, "hour"), (60, "minute"))
 
@@ -48,6 +48,15 @@ def url(name: str, *args: Any) -> str:
     return reverse(name, args=args)
 
 
+@functools.lru_cache(maxsize=256)
+def static_url(path: str) -> str:
+    """static(), remembered: the manifest lookup costs ~0.1 ms, twice a page.
+
+    Safe because collectstatic runs before a release's processes start and the manifest stays put.
+    """
+    return static(path)
+
+
 @dataclass(frozen=True, slots=True)
 class PageFacts:
     """What every row of a list needs, worked out once per page instead of once per row."""
@@ -59,19 +68,39 @@ class PageFacts:
     csrf_input: Any
 
 
+def vote_button(action: str, voted: bool, facts: PageFacts) -> Markup:
+    """The vote arrow of a post or comment: a form for a signed-in viewer, a link to log in otherwise.
+
+    A function, not a Jinja2 macro: a macro call costs ~20 us and a page has one per row (100+ on a
+    busy post). Every value that is not already Markup goes through escape().
+    """
+    if not facts.signed_in:
+        return Markup(f'<a class="arrow" href="{escape(facts.login_next)}" title="log in to vote">&#9650;</a>')  # noqa: S704
+    state = ' voted" aria-pressed="true' if voted else '" aria-pressed="false'
+    return Markup(  # noqa: S704 - built from escaped values and the CSRF input (Markup)
+        f'<form class="vote" method="post" action="{escape(action)}" data-vote>{facts.csrf_input}'
+        f'<input type="hidden" name="next" value="{escape(facts.here)}">'
+        f'<button type="submit" class="arrow{state}" title="vote">&#9650;</button></form>'
+    )
+
+
 def page_facts(request: HttpRequest, csrf_input: Any) -> PageFacts:
     here = request.get_full_path()
+    signed_in = request.user.is_authenticated
     return PageFacts(
         now=timezone.now(),
         here=here,
-        signed_in=request.user.is_authenticated,
+        signed_in=signed_in,
         login_next=f"{url('login')}?next={quote(here, safe='/')}",  # as the urlencode filter quotes
-        csrf_input=csrf_input,
+        # Only a signed-in viewer gets forms. Every use of the lazy csrf_input masks the token anew (and a
+        # busy post page has 200 forms), so the page's forms share one; left lazy for anonymous pages,
+        # which must not set a CSRF cookie they never use.
+        csrf_input=Markup(str(csrf_input)) if signed_in else csrf_input,  # noqa: S704 - Django's own markup
     )
 
 
 def environment(**options: Any) -> Environment:
     env = Environment(**options)  # noqa: S701 - Django's Jinja2 backend turns autoescape on by default
-    env.globals.update(static=static, url=url, page_facts=page_facts)
+    env.globals.update(static=static_url, url=url, page_facts=page_facts, vote_button=vote_button)
     env.filters.update(ago=ago, paragraphs=paragraphs)
     return env

@@ -18,7 +18,8 @@ from scaleboard.board.models import CommentLinks, PostLinks
 class AuthorRef:
     username: str
 
-    def get_absolute_url(self) -> str:
+    @property
+    def path(self) -> str:  # a property, as PostLinks.path is
         return user_path(self.username)
 
 

@@ -10,16 +10,18 @@ from django.urls import reverse
 from django.utils import timezone
 from scaleboard.accounts.models import User
 from scaleboard.board.models import Comment, Post
+from scaleboard.board.rows import AuthorRef
 
 
 @pytest.mark.parametrize("username", ["alice", "a.b@c+d-e_f", "zoë", "名前"])
 def test_user_paths(username: str) -> None:
     assert User(username=username).get_absolute_url() == reverse("profile", args=[username])
+    assert AuthorRef(username).path == reverse("profile", args=[username])
 
 
 def test_post_and_comment_paths() -> None:
     post, comment = Post(pk=42), Comment(pk=7)
-    assert post.get_absolute_url() == reverse("board:post", args=[42])
+    assert post.get_absolute_url() == post.path == reverse("board:post", args=[42])
     assert post.vote_url == reverse("board:post-vote", args=[42])
     assert comment.vote_url == reverse("board:comment-vote", args=[7])
 
