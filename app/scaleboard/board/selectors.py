@@ -11,21 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import BooleanField, Exists, F, OuterRef, QuerySet, Value
 from django.http import Http404
 
 from scaleboard.accounts.models import User
-from scaleboard.board.models import Comment, CommentVote, Post, PostVote
 from scaleboard.board.rows import AuthorRef, CommentRow, PostRow
 
 PAGE_SIZE = 30
 MAX_SEARCH_QUERY = 200
 SORTS = ("hot", "new")
-# The rows' fields, in order (body only on the post page), then the author's name.
-_POST_ROW_COLUMNS = ("id", "title", "url", "created", "score", "comment_count", "hot", "voted")
-_COMMENT_ROW_COLUMNS = ("id", "post_id", "parent_id", "body", "created", "score", "voted", "author__username")
 
 Viewer = User | AnonymousUser
 
@@ -34,28 +28,42 @@ class BadCursor(ValueError):
     """The pagination cursor was not one this API handed out."""
 
 
-def _with_vote_flag(queryset: QuerySet[Post], viewer: Viewer) -> QuerySet[Post]:
-    # An EXISTS column instead of a second query for "did I vote?".
-    if not viewer.is_authenticated:
-        return queryset.annotate(voted=Value(False, output_field=BooleanField()))
-    return queryset.annotate(voted=Exists(PostVote.objects.filter(post=OuterRef("pk"), user=viewer)))
-
-
-def _post_rows(queryset: QuerySet[Post], *extra: str) -> list[PostRow]:
-    columns = queryset.values_list(*_POST_ROW_COLUMNS, *extra, "author__username")
-    return [PostRow(*values, author=AuthorRef(author)) for *values, author in columns]
-
-
-# The front page, /new and the API list run one query, written out here: building it with the ORM cost
-# ~0.7 ms a request (the same SQL compiled again each time), more than PostgreSQL takes to run it.
-# tests/app/board/test_selectors.py checks it against the queryset it stands for.
-_LISTING_SQL = (
-    "SELECT p.id, p.title, p.url, p.created, p.score, p.comment_count, p.hot, {voted}, u.username"
-    " FROM board_post p JOIN accounts_user u ON u.id = p.author_id"
-    " {after} ORDER BY p.{key} DESC, p.id DESC LIMIT %s OFFSET %s"
+# The board's reads are written out as SQL. Building them with the ORM cost ~0.7 ms a request (the same
+# SQL compiled again each time): more than PostgreSQL takes to run them. They still go through Django's
+# connection (query metrics, test query counts); tests/app/board/test_selectors.py checks each against
+# the queryset it stands for. Only constants are formatted into the SQL; every value is a parameter.
+_POST_SQL = (
+    "SELECT p.id, p.title, p.url, p.created, p.score, p.comment_count, p.hot, {voted}{body}, u.username"
+    " FROM board_post p JOIN accounts_user u ON u.id = p.author_id {rest}"
 )
-_VOTED_SQL = "EXISTS (SELECT 1 FROM board_postvote v WHERE v.post_id = p.id AND v.user_id = %s)"
+_COMMENT_SQL = (
+    "SELECT c.id, c.post_id, c.parent_id, c.body, c.created, c.score, {voted}, u.username"
+    " FROM board_comment c JOIN accounts_user u ON u.id = c.author_id"
+    " WHERE c.post_id = %s ORDER BY c.created, c.id"
+)
+# "Did I vote?" as a column instead of a second query; a constant for anonymous viewers.
+_POST_VOTED_SQL = "EXISTS (SELECT 1 FROM board_postvote v WHERE v.post_id = p.id AND v.user_id = %s)"
+_COMMENT_VOTED_SQL = "EXISTS (SELECT 1 FROM board_commentvote v WHERE v.comment_id = c.id AND v.user_id = %s)"
 _SORT_KEYS = {"hot": "hot", "new": "created"}
+# websearch syntax ("quoted phrases", -excluded, or), ranked like SearchRank: titles (weight A) first.
+_SEARCH_SQL = (
+    "CROSS JOIN websearch_to_tsquery('english'::regconfig, %s) q"
+    " WHERE p.search @@ q ORDER BY ts_rank(p.search, q) DESC, p.id DESC LIMIT %s"
+)
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _posts(viewer: Viewer, rest: str, params: list[Any], *, body: bool = False) -> list[PostRow]:
+    """Post rows: the columns every post row shows (+ body), then `rest` (joins, WHERE, ORDER BY, LIMIT)."""
+    voted = _POST_VOTED_SQL if viewer.is_authenticated else "false"
+    sql = _POST_SQL.format(voted=voted, body=", p.body" if body else "", rest=rest)
+    params = [viewer.pk, *params] if viewer.is_authenticated else params
+    return [PostRow(*values, author=AuthorRef(author)) for *values, author in _rows(sql, params)]
 
 
 def _listing(
@@ -63,17 +71,10 @@ def _listing(
 ) -> list[PostRow]:
     """Posts in `sort` order; `after` = (key, id) of the last post of the previous page (keyset pagination)."""
     key = _SORT_KEYS[sort]
-    params: list[Any] = [viewer.pk] if viewer.is_authenticated else []
-    if after:
-        params += after
-    sql = _LISTING_SQL.format(
-        voted=_VOTED_SQL if viewer.is_authenticated else "false",
-        key=key,
-        after=f"WHERE (p.{key}, p.id) < (%s, %s)" if after else "",
+    where = f"WHERE (p.{key}, p.id) < (%s, %s)" if after else ""
+    return _posts(
+        viewer, f"{where} ORDER BY p.{key} DESC, p.id DESC LIMIT %s OFFSET %s", [*(after or ()), limit, offset]
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, limit, offset])
-        return [PostRow(*values, author=AuthorRef(author)) for *values, author in cursor.fetchall()]
 
 
 def post_list_hot(*, viewer: Viewer, page: int = 1, limit: int = PAGE_SIZE) -> list[PostRow]:
@@ -88,13 +89,11 @@ def post_search(*, viewer: Viewer, query: str, limit: int = PAGE_SIZE) -> list[P
     query = query.strip()[:MAX_SEARCH_QUERY]
     if not query:
         return []
-    search = SearchQuery(query, search_type="websearch", config="english")
-    ranked = Post.objects.filter(search=search).annotate(rank=SearchRank(F("search"), search)).order_by("-rank", "-id")
-    return _post_rows(_with_vote_flag(ranked, viewer)[:limit])
+    return _posts(viewer, _SEARCH_SQL, [query, limit])
 
 
 def post_detail(*, viewer: Viewer, post_id: int) -> PostRow:
-    rows = _post_rows(_with_vote_flag(Post.objects.filter(pk=post_id), viewer), "body")
+    rows = _posts(viewer, "WHERE p.id = %s", [post_id], body=True)
     if not rows:
         raise Http404("No such post")
     return rows[0]
@@ -108,13 +107,12 @@ class ThreadedComment:
 
 def comment_thread(*, viewer: Viewer, post_id: int) -> list[ThreadedComment]:
     """All comments of a post in one query, flattened depth-first (replies under parents, oldest first)."""
-    queryset = Comment.objects.filter(post_id=post_id).order_by("created", "id")
     if viewer.is_authenticated:
-        queryset = queryset.annotate(voted=Exists(CommentVote.objects.filter(comment=OuterRef("pk"), user=viewer)))
+        rows = _rows(_COMMENT_SQL.format(voted=_COMMENT_VOTED_SQL), [viewer.pk, post_id])
     else:
-        queryset = queryset.annotate(voted=Value(False, output_field=BooleanField()))
+        rows = _rows(_COMMENT_SQL.format(voted="false"), [post_id])
     children: dict[int | None, list[CommentRow]] = {}
-    for *values, author in queryset.values_list(*_COMMENT_ROW_COLUMNS):
+    for *values, author in rows:
         comment = CommentRow(*values, author=AuthorRef(author))
         children.setdefault(comment.parent_id, []).append(comment)
     thread: list[ThreadedComment] = []

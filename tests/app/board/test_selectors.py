@@ -2,15 +2,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import BooleanField, Exists, F, OuterRef, QuerySet, Value
 from django.utils import timezone
 from scaleboard.accounts.models import User
 from scaleboard.board import selectors, services
-from scaleboard.board.models import Post, PostVote
+from scaleboard.board.models import Comment, CommentVote, Post, PostVote
 from scaleboard.board.ranking import HotRank
-from scaleboard.board.rows import AuthorRef, PostRow
+from scaleboard.board.rows import AuthorRef, CommentRow, PostRow
 
 pytestmark = pytest.mark.django_db
 anonymous = AnonymousUser()
@@ -94,34 +97,44 @@ def test_cursor_pages_cover_every_post_once(make_post: Callable[..., Post], sort
     assert len(seen) == len(made)
 
 
-def _orm_listing(viewer: User | AnonymousUser, sort: str) -> list[PostRow]:
-    """What the listing's hand-written SQL stands for, in the ORM: every post, in the listing's order."""
-    from django.db.models import BooleanField, Exists, OuterRef, Value
-
-    voted = (
-        Exists(PostVote.objects.filter(post=OuterRef("pk"), user=viewer))
-        if viewer.is_authenticated
-        else Value(False, output_field=BooleanField())
-    )
-    order = ("-hot", "-id") if sort == "hot" else ("-created", "-id")
-    columns = ("id", "title", "url", "created", "score", "comment_count", "hot", "voted", "author__username")
-    values = Post.objects.annotate(voted=voted).order_by(*order).values_list(*columns)
-    return [PostRow(*row, author=AuthorRef(author)) for *row, author in values]
+# --- The SQL selectors against the querysets they stand for ---------------------------------------
+_POST_COLUMNS = ("id", "title", "url", "created", "score", "comment_count", "hot", "voted")
 
 
-@pytest.mark.parametrize("sort", selectors.SORTS)
-def test_listing_sql_gives_what_the_orm_gives(
-    make_post: Callable[..., Post], make_user: Callable[..., User], sort: str
-) -> None:
-    posts = [make_post(title=f"p{i}", author=make_user(f"author{i}")) for i in range(7)]
+def _voted(viewer: User | AnonymousUser, votes: type[PostVote | CommentVote], target: str) -> Any:
+    if not viewer.is_authenticated:
+        return Value(False, output_field=BooleanField())
+    return Exists(votes.objects.filter(**{target: OuterRef("pk")}, user=viewer))
+
+
+def _orm_posts(viewer: User | AnonymousUser, queryset: QuerySet[Post], *extra: str) -> list[PostRow]:
+    values = queryset.annotate(voted=_voted(viewer, PostVote, "post"))
+    return [
+        PostRow(*row, author=AuthorRef(author))
+        for *row, author in values.values_list(*_POST_COLUMNS, *extra, "author__username")
+    ]
+
+
+@pytest.fixture
+def board(make_post: Callable[..., Post], make_user: Callable[..., User]) -> tuple[list[Post], User]:
+    """Posts with ties on both sort keys, some voted on (posts and comments) by the returned user."""
+    posts = [make_post(title=f"Scaling postgres, part {i}", author=make_user(f"author{i}")) for i in range(5)]
+    posts += [make_post(title="Gardening", body=f"postgres in the shed {i}") for i in range(2)]
     voter = make_user()
     for post in posts[1::2]:
         services.post_vote_toggle(user=voter, post_id=post.pk)
     # Ties on the sort key: the id breaks them, in the SQL's ORDER BY and in the cursor's row comparison.
     Post.objects.filter(pk__in=[p.pk for p in posts[2:5]]).update(hot=1.5, created=posts[2].created)
+    return posts, voter
+
+
+@pytest.mark.parametrize("sort", selectors.SORTS)
+def test_listing_sql_gives_what_the_orm_gives(board: tuple[list[Post], User], sort: str) -> None:
+    _, voter = board
     list_page = selectors.post_list_hot if sort == "hot" else selectors.post_list_new
+    order = ("-hot", "-id") if sort == "hot" else ("-created", "-id")
     for viewer in (anonymous, voter):
-        expected = _orm_listing(viewer, sort)
+        expected = _orm_posts(viewer, Post.objects.order_by(*order))
         assert [row.voted for row in expected].count(True) == (3 if viewer is voter else 0)
         pages = [list_page(viewer=viewer, page=page, limit=3) for page in (1, 2, 3)]
         assert [row for page in pages for row in page] == expected
@@ -133,6 +146,43 @@ def test_listing_sql_gives_what_the_orm_gives(
             if cursor is None:
                 break
         assert keyset == expected
+
+
+@pytest.mark.parametrize("query", ["postgres", '"scaling postgres"', "postgres -shed", "gardening or part"])
+def test_search_sql_gives_what_the_orm_gives(board: tuple[list[Post], User], query: str) -> None:
+    search = SearchQuery(query, search_type="websearch", config="english")
+    ranked = Post.objects.filter(search=search).annotate(rank=SearchRank(F("search"), search)).order_by("-rank", "-id")
+    for viewer in (anonymous, board[1]):
+        expected = _orm_posts(viewer, ranked)
+        assert expected
+        assert selectors.post_search(viewer=viewer, query=query) == expected
+        assert selectors.post_search(viewer=viewer, query=query, limit=2) == expected[:2]
+
+
+def test_post_and_comment_sql_give_what_the_orm_gives(
+    board: tuple[list[Post], User], make_user: Callable[..., User]
+) -> None:
+    posts, voter = board
+    post = posts[1]
+    author = make_user()
+    first = services.comment_create(author=author, post_id=post.pk, body="first")
+    reply = services.comment_create(author=author, post_id=post.pk, body="a reply", parent_id=first.pk)
+    services.comment_create(author=author, post_id=posts[2].pk, body="elsewhere")
+    services.comment_vote_toggle(user=voter, comment_id=reply.pk)
+    for viewer in (anonymous, voter):
+        assert (
+            selectors.post_detail(viewer=viewer, post_id=post.pk)
+            == _orm_posts(viewer, Post.objects.filter(pk=post.pk), "body")[0]
+        )
+        comments = Comment.objects.filter(post_id=post.pk).annotate(voted=_voted(viewer, CommentVote, "comment"))
+        columns = ("id", "post_id", "parent_id", "body", "created", "score", "voted", "author__username")
+        expected = [
+            CommentRow(*row, author=AuthorRef(name))
+            for *row, name in comments.order_by("created", "id").values_list(*columns)
+        ]
+        assert [row.voted for row in expected] == [False, viewer is voter]
+        thread = selectors.comment_thread(viewer=viewer, post_id=post.pk)
+        assert sorted((t.comment for t in thread), key=lambda c: (c.created, c.pk)) == expected
 
 
 @pytest.mark.parametrize("cursor", ["garbage!", "bm90IGpzb24", "WyJuZXciLCAieCIsIDFd", "WyJob3QiLCAxLjAsIDFd"])

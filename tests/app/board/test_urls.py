@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from config.jinja2 import ago
+from config.jinja2 import ago, paragraphs
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import linebreaks
 from scaleboard.accounts.models import User
 from scaleboard.board.models import Comment, Post
 from scaleboard.board.rows import AuthorRef
@@ -33,3 +34,11 @@ def test_post_and_comment_paths() -> None:
 )  # fmt: skip
 def test_ago(seconds: int, shown: str) -> None:
     assert ago(timezone.now() - timedelta(seconds=seconds)) == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["one line", "a\nb", "a\n\nb\n\n\n\nc", "win\r\nmac\rnix\n", "\n\nedges\n\n", "", "<script>&'\"</script>\n\n<b>"],
+)
+def test_paragraphs(text: str) -> None:
+    assert paragraphs(text) == linebreaks(text, autoescape=True)
