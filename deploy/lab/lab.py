@@ -28,7 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from deploy.local.cpu_cap import CpuCap, CpuCapError, check_available  # noqa: E402 - needs sys.path above
+from deploy.ansible import inventory  # noqa: E402 - needs sys.path above
+from deploy.local.cpu_cap import CpuCap, CpuCapError, check_available  # noqa: E402
 
 LAB_DIR = Path(os.environ.get("LAB_DIR", ROOT / ".var" / "lab"))
 INVENTORY = ROOT / "deploy" / "ansible" / "inventories" / "lab" / "hosts.yml"
@@ -215,29 +216,14 @@ def ssh(host: Host, command: str, check: bool = True, timeout: float = 60) -> su
 
 
 def write_inventory(lab: Lab, path: Path = INVENTORY) -> None:
-    """The lab's hosts in the inventory group contract (deploy/ansible/inventories/aws/README.md)."""
-    groups: dict[str, dict[str, dict[str, dict[str, str]]]] = {g: {"hosts": {}} for g in ("db", "app", "lb")}
-    for host in lab.hosts:
-        for group in host.groups:
-            groups[group]["hosts"][host.name] = {
-                "ansible_host": host.address,
-                "scaleboard_private_address": host.address,
-            }
-    inventory = {
-        "all": {
-            "vars": {
-                "ansible_user": "admin",
-                "ansible_ssh_private_key_file": str(lab.key),
-                "ansible_ssh_common_args": " ".join(SSH_OPTIONS),
-                "scaleboard_topology": lab.topology,
-            },
-            "children": groups,
-        }
+    hosts = [inventory.InventoryHost(h.name, tuple(h.groups), h.address, h.address) for h in lab.hosts]
+    variables = {
+        "ansible_user": "admin",
+        "ansible_ssh_private_key_file": str(lab.key),
+        "ansible_ssh_common_args": " ".join(SSH_OPTIONS),
+        "scaleboard_topology": lab.topology,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "# Written by `make lab-up`; `make lab-down` removes it.\n" + json.dumps(inventory, indent=2) + "\n"
-    )
+    inventory.write(path, hosts, variables, written_by="Written by `make lab-up`; `make lab-down` removes it.")
 
 
 def up(topology: str = "all-in-one", app_servers: int = 2, app_cpus: float = 0) -> Lab:

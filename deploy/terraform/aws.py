@@ -22,9 +22,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from deploy.ansible import inventory  # noqa: E402 - needs sys.path above
+
 ANSIBLE = ROOT / "deploy" / "ansible"
 INVENTORY = ANSIBLE / "inventories" / "aws" / "hosts.yml"
 STATE_DIR = ROOT / ".var" / "terraform"
@@ -118,47 +120,32 @@ def outputs() -> dict[str, object]:
 def write_inventory(
     state: dict[str, object], key: Path, admin_cidr: str, path: Path = INVENTORY
 ) -> dict[str, list[str]]:
-    """Terraform's `inventory` output in the group contract (deploy/ansible/inventories/aws/README.md)."""
+    """Terraform's `inventory` output as the Ansible inventory; returns {group: host names}."""
     facts = state.get("inventory")
     if not isinstance(facts, dict):
         raise AwsError("terraform has no `inventory` output: run `make deploy-aws` (apply) first")
-    groups: dict[str, dict[str, dict[str, dict[str, str]]]] = {g: {"hosts": {}} for g in ("db", "app", "lb")}
-    for name, host in facts["hosts"].items():
-        for group in host["groups"]:
-            groups[group]["hosts"][name] = {
-                "ansible_host": host["ansible_host"],
-                "scaleboard_private_address": host["scaleboard_private_address"],
-            }
+    hosts = [
+        inventory.InventoryHost(name, tuple(host["groups"]), host["ansible_host"], host["scaleboard_private_address"])
+        for name, host in facts["hosts"].items()
+    ]
     url = str(state["url"])
-    inventory = {
-        "all": {
-            "vars": {
-                "ansible_user": facts["ansible_user"],
-                "ansible_ssh_private_key_file": str(key),
-                # New servers: trust each host key on first contact, in a file of this deployment's own.
-                "ansible_ssh_common_args": f"-o StrictHostKeyChecking=accept-new -o UserKnownHostsFile={KNOWN_HOSTS}",
-                "scaleboard_topology": facts["topology"],
-                "common_admin_cidrs": [admin_cidr],
-                # The address users reach the site on must be an allowed host name.
-                "scaleboard_server_names": [url.split("://", 1)[1]],
-            },
-            "children": groups,
-        }
+    variables = {
+        "ansible_user": facts["ansible_user"],
+        "ansible_ssh_private_key_file": str(key),
+        # New servers: trust each host key on first contact, in a file of this deployment's own.
+        "ansible_ssh_common_args": f"-o StrictHostKeyChecking=accept-new -o UserKnownHostsFile={KNOWN_HOSTS}",
+        "scaleboard_topology": facts["topology"],
+        "common_admin_cidrs": [admin_cidr],
+        # The address users reach the site on must be an allowed host name.
+        "scaleboard_server_names": [url.split("://", 1)[1]],
     }
-    path.write_text(
-        "# Written by deploy/terraform/aws.py from `terraform output`; `make destroy-aws` removes it.\n"
-        + json.dumps(inventory, indent=2)
-        + "\n"
-    )
-    return {group: sorted(members["hosts"]) for group, members in groups.items()}
+    written_by = "Written by deploy/terraform/aws.py from `terraform output`; `make destroy-aws` removes it."
+    return inventory.write(path, hosts, variables, written_by=written_by)
 
 
 def read_inventory(path: Path = INVENTORY) -> dict[str, dict[str, dict[str, object]]]:
-    """The groups of a written inventory: {group: {host: vars}} (empty if there is none)."""
-    if not path.exists():
-        return {}
-    children = yaml.safe_load(path.read_text())["all"]["children"]
-    return {group: members["hosts"] for group, members in children.items()}
+    """The groups of the written inventory: {group: {host: vars}} (empty if there is none)."""
+    return inventory.read(path)
 
 
 def wait_for_ssh() -> None:
