@@ -3,8 +3,9 @@
 One app server (production settings, the one gunicorn config) and PostgreSQL, seeded with a fixed demo
 set, pinned to CPU 0; wrk pinned to CPU 1 (when the machine has two). For each page: req/s and
 p50/p99, the median of REPEATS runs with the spread. The raw-WSGI front page (loadtest/speed_of_light.py,
-the selector's SQL + string joins) runs in the same session, so every page gets a ratio to it, and the
-same pages through nginx get an nginx/direct ratio. No page caching.
+the selector's SQL + string joins) runs interleaved with every page's runs, so every page gets a ratio
+to runs made seconds apart (shared machines drift by tens of percent over a session), and the same
+pages through nginx get an nginx/direct ratio. No page caching.
 
 Knobs (environment): REPEATS=5 DURATION=10 CONNECTIONS=8 WORKERS=2 SEED_POSTS=100000 QUICK=1 (1 run of
 2 s, a small data set). Output: loadtest/reports/<timestamp>-app/{bench-app.csv,summary.md}.
@@ -88,9 +89,10 @@ def wrk(url: str, duration: float, connections: int) -> tuple[float, float, floa
     return rps, p50, p99
 
 
-def measure(page: str, via: str, url: str, repeats: int, duration: float, connections: int) -> Result:
-    wrk(url, min(duration, 2), connections)  # warm-up: connections, caches, the template loader
-    runs = [wrk(url, duration, connections) for _ in range(repeats)]
+Run = tuple[float, float, float]  # req/s, p50 ms, p99 ms
+
+
+def summarise(page: str, via: str, runs: list[Run]) -> Result:
     rates = [rps for rps, _, _ in runs]
     result = Result(
         page, via, statistics.median(rates), min(rates), max(rates),
@@ -99,6 +101,25 @@ def measure(page: str, via: str, url: str, repeats: int, duration: float, connec
     log(f"  {via:6} {page:28} {result.rps_median:8.1f} req/s ({result.rps_min:.0f}-{result.rps_max:.0f}) "
         f"p50 {result.p50_ms:6.1f} ms p99 {result.p99_ms:6.1f} ms")  # fmt: skip
     return result
+
+
+def paired_ratio(runs: list[Run], reference: list[Run]) -> float:
+    """The median of run-by-run ratios: each run is divided by the reference run made just before it."""
+    return statistics.median(run[0] / ref[0] for run, ref in zip(runs, reference, strict=True))
+
+
+def measure_page(
+    page: str, urls: dict[str, str], repeats: int, duration: float, connections: int
+) -> dict[str, list[Run]]:
+    """Runs of the raw-WSGI reference, the page direct and through nginx, interleaved round by round:
+    the machine's speed drifts (shared cores), so each ratio compares runs made seconds apart."""
+    for url in urls.values():
+        wrk(url, min(duration, 2), connections)  # warm-up: connections, caches, the template loader
+    runs: dict[str, list[Run]] = {via: [] for via in urls}
+    for _ in range(repeats):
+        for via, url in urls.items():
+            runs[via].append(wrk(url, duration, connections))
+    return runs
 
 
 def post_with_comments(stack: local_stack.Stack, wanted: int) -> int:
@@ -135,16 +156,23 @@ def main() -> int:
                 "front page": "/", "new": "/new", "post with ~100 comments": f"/post/{post}",
                 "search": "/search?q=postgres", "API post list": "/api/posts", "healthz": "/healthz",
             }  # fmt: skip
-            raw = measure("front page (raw WSGI)", "direct", f"http://127.0.0.1:{PORTS + 9}/", repeats, duration,
-                          connections)  # fmt: skip
+            raw_url = f"http://127.0.0.1:{PORTS + 9}/"
+            raw_runs: list[Run] = []
             for page, path in pages.items():
-                direct = measure(page, "direct", app.url(path), repeats, duration, connections)
-                proxied = measure(page, "nginx", stack.url(path), repeats, duration, connections)
-                for result in (direct, proxied):
-                    result.ratio_to_speed_of_light = result.rps_median / raw.rps_median
-                proxied.nginx_to_direct = proxied.rps_median / direct.rps_median
+                log(f"{page}: raw WSGI, direct, nginx, {repeats} round(s)")
+                runs = measure_page(
+                    page, {"raw": raw_url, "direct": app.url(path), "nginx": stack.url(path)}, repeats, duration,
+                    connections,
+                )  # fmt: skip
+                raw_runs += runs["raw"]
+                direct = summarise(page, "direct", runs["direct"])
+                proxied = summarise(page, "nginx", runs["nginx"])
+                direct.ratio_to_speed_of_light = paired_ratio(runs["direct"], runs["raw"])
+                proxied.ratio_to_speed_of_light = paired_ratio(runs["nginx"], runs["raw"])
+                proxied.nginx_to_direct = paired_ratio(runs["nginx"], runs["direct"])
                 results += [direct, proxied]
-            results.insert(0, raw)
+            # Every reference run of the session: its spread shows how much the machine drifted.
+            results.insert(0, summarise("front page (raw WSGI)", "direct", raw_runs))
     finally:
         local_stack.down(directory)
     with (out / "bench-app.csv").open("w", newline="") as csv_file:
@@ -154,7 +182,9 @@ def main() -> int:
     lines = [
         "# bench-app", "",
         f"{posts} posts; one app server ({workers} sync workers) + PostgreSQL + nginx pinned to CPU {APP_CPU}, "
-        f"wrk (1 thread, {connections} connections) on CPU {LOAD_CPU}; median of {repeats} x {duration:.0f} s.", "",
+        f"wrk (1 thread, {connections} connections) on CPU {LOAD_CPU}; median of {repeats} x {duration:.0f} s.",
+        "Ratios are medians of run-by-run ratios: each page run is paired with a raw-WSGI run made just",
+        "before it (the raw row sums up all of them), so drift of a shared machine cancels out.", "",
         "| page | via | req/s (min-max) | p50 ms | p99 ms | x speed of light | nginx / direct |",
         "|---|---|---|---|---|---|---|",
         *(f"| {r.page} | {r.via} | {r.rps_median:.0f} ({r.rps_min:.0f}-{r.rps_max:.0f}) | {r.p50_ms:.1f} | "

@@ -46,3 +46,15 @@ def test_quick_bench_app_reports_every_page_with_ratios(dirs: tuple[Path, Path])
             assert float(row["nginx_to_direct"]) > 0
     assert "x speed of light" in (out / "summary.md").read_text()
     assert not (stack_dir / "state.json").exists()  # the stack was taken down
+
+
+def test_ratios_pair_each_run_with_the_reference_run_before_it() -> None:
+    from loadtest.bench_app import paired_ratio
+
+    # The machine's speed changed between rounds: the round-by-round ratios are 0.25, 0.5, 0.5; the
+    # ratio of the two medians (100 / 400) would say 0.25.
+    page = [(100.0, 1.0, 2.0), (300.0, 1.0, 2.0), (50.0, 1.0, 2.0)]
+    reference = [(400.0, 1.0, 2.0), (600.0, 1.0, 2.0), (100.0, 1.0, 2.0)]
+    assert paired_ratio(page, reference) == 0.5
+    with pytest.raises(ValueError, match="shorter"):
+        paired_ratio(page, reference[:2])
