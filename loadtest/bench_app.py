@@ -86,9 +86,8 @@ def wrk(url: str, duration: float, connections: int, *, retry: bool = True) -> t
         command = ["taskset", "-c", str(LOAD_CPU), *command]
     output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 30, check=True).stdout
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    only_timeouts = errors is not None and errors.group(1, 2, 3) == ("0", "0", "0")
-    if retry and only_timeouts and "Non-2xx" not in output:
-        log(f"  {url}: {errors.group(4)} timeout(s), the load generator may have stalled; running it again")  # type: ignore[union-attr]
+    if retry and errors and errors.group(1, 2, 3) == ("0", "0", "0") and "Non-2xx" not in output:
+        log(f"  {url}: {errors.group(4)} timeout(s), the load generator may have stalled; running it again")
         return wrk(url, duration, connections, retry=False)
     if "Non-2xx" in output or errors:
         raise RuntimeError(f"{url} did not answer cleanly under load:\n{output}")
@@ -117,9 +116,7 @@ def paired_ratio(runs: list[Run], reference: list[Run]) -> float:
     return statistics.median(run[0] / ref[0] for run, ref in zip(runs, reference, strict=True))
 
 
-def measure_page(
-    page: str, urls: dict[str, str], repeats: int, duration: float, connections: int
-) -> dict[str, list[Run]]:
+def measure_page(urls: dict[str, str], repeats: int, duration: float, connections: int) -> dict[str, list[Run]]:
     """Runs of the raw-WSGI reference, the page direct and through nginx, interleaved round by round:
     the machine's speed drifts (shared cores), so each ratio compares runs made seconds apart."""
     for url in urls.values():
@@ -169,10 +166,8 @@ def main() -> int:
             raw_runs: list[Run] = []
             for page, path in pages.items():
                 log(f"{page}: raw WSGI, direct, nginx, {repeats} round(s)")
-                runs = measure_page(
-                    page, {"raw": raw_url, "direct": app.url(path), "nginx": stack.url(path)}, repeats, duration,
-                    connections,
-                )  # fmt: skip
+                urls = {"raw": raw_url, "direct": app.url(path), "nginx": stack.url(path)}
+                runs = measure_page(urls, repeats, duration, connections)
                 raw_runs += runs["raw"]
                 direct = summarise(page, "direct", runs["direct"])
                 proxied = summarise(page, "nginx", runs["nginx"])
