@@ -13,6 +13,7 @@ a host has one `admin` user (sudo, the lab's SSH key) and nothing else installed
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -264,6 +265,21 @@ def alive(pid: int) -> bool:
         return False
 
 
+def kill(host: Host) -> None:
+    """Kill a host that would not power off: its PID 1 first (which ends everything in the host's PID
+    namespace), then nspawn. Killing nspawn alone left the host's systemd running, orphaned, holding its
+    veth, and the next lab-up failed with "Failed to add new veth interfaces ... File exists"."""
+    try:
+        init_pids = Path(f"/proc/{host.pid}/task/{host.pid}/children").read_text().split()
+    except OSError:
+        init_pids = []
+    for pid in init_pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid), signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(host.pid, signal.SIGKILL)
+
+
 def down() -> None:
     lab = Lab.load()
     for host in lab.hosts if lab else []:
@@ -274,7 +290,7 @@ def down() -> None:
         while alive(host.pid) and time.monotonic() < deadline:
             time.sleep(0.5)
         if alive(host.pid):
-            os.killpg(host.pid, signal.SIGKILL)
+            kill(host)
         if lab and (cap := lab.cap(host)):
             cap.remove()
     if lab and lab.nat_rule:

@@ -90,3 +90,26 @@ def test_capped_app_host_is_held_to_its_quota() -> None:
     finally:
         subprocess.run(["make", "--no-print-directory", "lab-down"], cwd=REPO, capture_output=True, timeout=300)
     assert not cap.path.exists(), "lab-down removes the cap"
+
+
+@needs_lab
+def test_a_killed_host_leaves_no_process_or_veth_behind() -> None:
+    """The path lab-down takes when a host does not power off in time: nothing of the host may survive."""
+    try:
+        output = subprocess.run(["make", "--no-print-directory", "lab-up", "TOPOLOGY=all-in-one"], cwd=REPO,
+                                capture_output=True, text=True, timeout=600)  # fmt: skip
+        assert output.returncode == 0, (output.stdout + output.stderr)[-3000:]
+        running = lab.Lab.load()
+        assert running is not None
+        (host,) = running.hosts
+        init = int(Path(f"/proc/{host.pid}/task/{host.pid}/children").read_text().split()[0])
+        lab.kill(host)
+        deadline = time.monotonic() + 10
+        while (Path(f"/proc/{init}").exists() or Path(f"/sys/class/net/vb-{host.name}").exists()) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+        assert not Path(f"/proc/{init}").exists(), "the host's systemd outlived nspawn"
+        assert not Path(f"/sys/class/net/vb-{host.name}").exists(), "the host's veth is still there"
+    finally:
+        subprocess.run(["make", "--no-print-directory", "lab-down"], cwd=REPO, capture_output=True, timeout=300)
