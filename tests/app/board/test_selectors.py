@@ -190,3 +190,13 @@ def test_bad_cursors_are_refused(cursor: str) -> None:
     # The last two are valid base64 JSON: a bad date for "new", and a "hot" cursor used for "new".
     with pytest.raises(selectors.BadCursor):
         selectors.post_page(viewer=anonymous, sort="new", cursor=cursor, limit=3)
+
+
+def test_sql_timestamps_read_like_the_orms(board: tuple[list[Post], User]) -> None:
+    """The selectors read timestamptz with psycopg's own loader, not Django's: same instants and the same
+    time zone (datetimes in different zones compare equal, so the listing tests alone would not notice)."""
+    posts, _ = board
+    orm = Post.objects.get(pk=posts[0].pk).created
+    row = selectors.post_detail(viewer=anonymous, post_id=posts[0].pk).created
+    assert (row, row.tzinfo, row.isoformat()) == (orm, orm.tzinfo, orm.isoformat())
+    assert row.tzinfo is not None and row.utcoffset() == timedelta(0)
