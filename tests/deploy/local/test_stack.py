@@ -140,6 +140,16 @@ def test_rolling_reload_costs_no_failed_requests(stack: local_stack.Stack) -> No
     assert all(local_stack.process_alive(s.pid, "gunicorn") for s in stack.app_servers)
 
 
+def test_database_restart_while_idle_fails_no_request(stack: local_stack.Stack) -> None:
+    """Every worker holds a connection the restart has closed; each must notice before using it (the health
+    check of reused connections), not answer its next visitor with an error."""
+    for _ in range(60):
+        assert get(stack.url("/"))[0] == 200
+    stack.cluster.stop(mode="fast")
+    stack.cluster.start()
+    assert [get(stack.url(path))[0] for _ in range(12) for path in READ_PATHS] == [200] * 12 * len(READ_PATHS)
+
+
 def test_database_outage_is_503_then_recovers_without_restarts(stack: local_stack.Stack) -> None:
     pids = [s.pid for s in stack.app_servers]
     with Traffic(urls(stack), clients=4, max_seconds=90, timeout=10) as traffic:
