@@ -1,11 +1,11 @@
 """`make bench-app`: how fast each page is, against the speed of light, measured with wrk.
 
 One app server (production settings, the one gunicorn config) and PostgreSQL, seeded with a fixed demo
-set, pinned to CPU 0; wrk pinned to CPU 1 (when the machine has two). For each page: req/s and
-p50/p99, the median of REPEATS runs with the spread. The raw-WSGI front page (loadtest/speed_of_light.py,
-the selector's SQL + string joins) runs interleaved with every page's runs, so every page gets a ratio
-to runs made seconds apart (shared machines drift by tens of percent over a session), and the same
-pages through nginx get an nginx/direct ratio. No page caching.
+set, pinned to CPU 0; wrk pinned to CPU 1 (when the machine has two). For each page: req/s, p50/p99
+and the CPU time spent on CPU 0 per request, the median of REPEATS runs with the spread. The raw-WSGI
+front page (loadtest/speed_of_light.py, the selector's SQL + string joins) runs interleaved with every
+page's runs, so every page gets a ratio to runs made seconds apart (shared machines drift by tens of
+percent over a session), and the same pages through nginx get an nginx/direct ratio. No page caching.
 
 Knobs (environment): REPEATS=5 DURATION=10 CONNECTIONS=8 WORKERS=2 SEED_POSTS=100000 QUICK=1 (1 run of
 2 s, a small data set). Output: loadtest/reports/<timestamp>-app/{bench-app.csv,summary.md}.
@@ -23,13 +23,14 @@ import sys
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from deploy.local import stack as local_stack  # noqa: E402 - needs the sys.path line above
 from loadtest import speed_of_light  # noqa: E402
-from loadtest.cpu import _children  # noqa: E402
+from loadtest.cpu import _children, tree_cpu_seconds  # noqa: E402
 
 PORTS = 18600  # nginx; PostgreSQL +1, the app server +2, the raw-WSGI reference +9
 APP_CPU, LOAD_CPU = 0, 1
@@ -44,6 +45,7 @@ class Result:
     rps_max: float
     p50_ms: float
     p99_ms: float
+    cpu_ms_per_request: float
     ratio_to_speed_of_light: float = 0.0
     nginx_to_direct: float = 0.0
 
@@ -75,8 +77,18 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def wrk(url: str, duration: float, connections: int, *, retry: bool = True) -> tuple[float, float, float]:
-    """(req/s, p50 ms, p99 ms) of one wrk run; fails loudly on non-2xx answers or socket errors.
+class Run(NamedTuple):
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    # CPU time of everything on the app core (app server, PostgreSQL, nginx, the reference) per request:
+    # steadier than req/s on a shared machine, whose stolen time slows a run without costing CPU here.
+    cpu_ms: float = 0.0
+
+
+def wrk(url: str, duration: float, connections: int, *, retry: bool = True, cpu_of: tuple[int, ...] = ()) -> Run:
+    """One wrk run; fails loudly on non-2xx answers or socket errors. `cpu_of`: the process trees whose CPU
+    time is counted per request.
 
     A run whose only fault is timeouts is made once more: on a shared machine the load generator itself
     can be frozen for seconds (seen: nginx logged 13 ms answers that wrk had given up on). Twice is a fault.
@@ -84,30 +96,31 @@ def wrk(url: str, duration: float, connections: int, *, retry: bool = True) -> t
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration:.0f}s", "--latency", "--timeout", "5s", url]
     if (os.cpu_count() or 1) >= 2:
         command = ["taskset", "-c", str(LOAD_CPU), *command]
+    cpu_before = sum(tree_cpu_seconds(pid) for pid in cpu_of)
     output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 30, check=True).stdout
+    cpu_seconds = sum(tree_cpu_seconds(pid) for pid in cpu_of) - cpu_before
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     if retry and errors and errors.group(1, 2, 3) == ("0", "0", "0") and "Non-2xx" not in output:
         log(f"  {url}: {errors.group(4)} timeout(s), the load generator may have stalled; running it again")
-        return wrk(url, duration, connections, retry=False)
+        return wrk(url, duration, connections, retry=False, cpu_of=cpu_of)
     if "Non-2xx" in output or errors:
         raise RuntimeError(f"{url} did not answer cleanly under load:\n{output}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
-    return rps, p50, p99
-
-
-Run = tuple[float, float, float]  # req/s, p50 ms, p99 ms
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    return Run(rps, p50, p99, 1000 * cpu_seconds / max(requests, 1))
 
 
 def summarise(page: str, via: str, runs: list[Run]) -> Result:
-    rates = [rps for rps, _, _ in runs]
+    rates = [run.rps for run in runs]
     result = Result(
-        page, via, statistics.median(rates), min(rates), max(rates),
-        statistics.median(p50 for _, p50, _ in runs), statistics.median(p99 for _, _, p99 in runs),
+        page, via, statistics.median(rates), min(rates), max(rates), statistics.median(run.p50_ms for run in runs),
+        statistics.median(run.p99_ms for run in runs), statistics.median(run.cpu_ms for run in runs),
     )  # fmt: skip
     log(f"  {via:6} {page:28} {result.rps_median:8.1f} req/s ({result.rps_min:.0f}-{result.rps_max:.0f}) "
-        f"p50 {result.p50_ms:6.1f} ms p99 {result.p99_ms:6.1f} ms")  # fmt: skip
+        f"p50 {result.p50_ms:6.1f} ms p99 {result.p99_ms:6.1f} ms "
+        f"CPU {result.cpu_ms_per_request:.2f} ms/req")  # fmt: skip
     return result
 
 
@@ -116,7 +129,9 @@ def paired_ratio(runs: list[Run], reference: list[Run]) -> float:
     return statistics.median(run[0] / ref[0] for run, ref in zip(runs, reference, strict=True))
 
 
-def measure_page(urls: dict[str, str], repeats: int, duration: float, connections: int) -> dict[str, list[Run]]:
+def measure_page(
+    urls: dict[str, str], repeats: int, duration: float, connections: int, cpu_of: tuple[int, ...]
+) -> dict[str, list[Run]]:
     """Runs of the raw-WSGI reference, the page direct and through nginx, interleaved round by round:
     the machine's speed drifts (shared cores), so each ratio compares runs made seconds apart."""
     for url in urls.values():
@@ -124,7 +139,7 @@ def measure_page(urls: dict[str, str], repeats: int, duration: float, connection
     runs: dict[str, list[Run]] = {via: [] for via in urls}
     for _ in range(repeats):
         for via, url in urls.items():
-            runs[via].append(wrk(url, duration, connections))
+            runs[via].append(wrk(url, duration, connections, cpu_of=cpu_of))
     return runs
 
 
@@ -156,7 +171,8 @@ def main() -> int:
         postmaster = stack.cluster.postmaster_pid()
         app = stack.app_servers[0]
         with speed_of_light.serving(stack.app_env(), PORTS + 9, workers) as raw_pid:
-            pin([app.pid, postmaster, stack.nginx_pid, raw_pid], APP_CPU)
+            on_app_cpu = (app.pid, postmaster, stack.nginx_pid, raw_pid)
+            pin(list(on_app_cpu), APP_CPU)
             post = post_with_comments(stack, 100)
             pages = {
                 "front page": "/", "new": "/new", "post with ~100 comments": f"/post/{post}",
@@ -167,7 +183,7 @@ def main() -> int:
             for page, path in pages.items():
                 log(f"{page}: raw WSGI, direct, nginx, {repeats} round(s)")
                 urls = {"raw": raw_url, "direct": app.url(path), "nginx": stack.url(path)}
-                runs = measure_page(urls, repeats, duration, connections)
+                runs = measure_page(urls, repeats, duration, connections, on_app_cpu)
                 raw_runs += runs["raw"]
                 direct = summarise(page, "direct", runs["direct"])
                 proxied = summarise(page, "nginx", runs["nginx"])
@@ -188,11 +204,12 @@ def main() -> int:
         f"{posts} posts; one app server ({workers} sync workers) + PostgreSQL + nginx pinned to CPU {APP_CPU}, "
         f"wrk (1 thread, {connections} connections) on CPU {LOAD_CPU}; median of {repeats} x {duration:.0f} s.",
         "Ratios are medians of run-by-run ratios: each page run is paired with a raw-WSGI run made just",
-        "before it (the raw row sums up all of them), so drift of a shared machine cancels out.", "",
-        "| page | via | req/s (min-max) | p50 ms | p99 ms | x speed of light | nginx / direct |",
-        "|---|---|---|---|---|---|---|",
+        "before it (the raw row sums up all of them), so drift of a shared machine cancels out.",
+        f"CPU ms/req: CPU time of everything on CPU {APP_CPU} (app server, PostgreSQL, nginx) per request.", "",
+        "| page | via | req/s (min-max) | p50 ms | p99 ms | CPU ms/req | x speed of light | nginx / direct |",
+        "|---|---|---|---|---|---|---|---|",
         *(f"| {r.page} | {r.via} | {r.rps_median:.0f} ({r.rps_min:.0f}-{r.rps_max:.0f}) | {r.p50_ms:.1f} | "
-          f"{r.p99_ms:.1f} | {r.ratio_to_speed_of_light or 1:.2f} | "
+          f"{r.p99_ms:.1f} | {r.cpu_ms_per_request:.2f} | {r.ratio_to_speed_of_light or 1:.2f} | "
           f"{f'{r.nginx_to_direct:.2f}' if r.nginx_to_direct else ''} |" for r in results),
         "",
         "nginx answers /healthz itself (no app), so its nginx row measures nginx alone.",

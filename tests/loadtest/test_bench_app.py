@@ -42,6 +42,7 @@ def test_quick_bench_app_reports_every_page_with_ratios(dirs: tuple[Path, Path])
     assert set(results) == {("front page (raw WSGI)", "direct")} | {(p, v) for p in pages for v in ("direct", "nginx")}
     for (_, via), row in results.items():
         assert float(row["rps_median"]) > 0
+        assert float(row["cpu_ms_per_request"]) > 0
         if via == "nginx":
             assert float(row["nginx_to_direct"]) > 0
     assert "x speed of light" in (out / "summary.md").read_text()
