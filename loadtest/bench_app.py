@@ -7,8 +7,10 @@ front page (loadtest/speed_of_light.py, the selector's SQL + string joins) runs 
 page's runs, so every page gets a ratio to runs made seconds apart (shared machines drift by tens of
 percent over a session), and the same pages through nginx get an nginx/direct ratio. No page caching.
 
-Knobs (environment): REPEATS=5 DURATION=10 CONNECTIONS=8 WORKERS=2 SEED_POSTS=100000 QUICK=1 (1 run of
-2 s, a small data set). Output: loadtest/reports/<timestamp>-app/{bench-app.csv,summary.md}.
+Knobs (environment): REPEATS=5 DURATION=10 CONNECTIONS=8 WORKERS=2 THREADS=1 SEED_POSTS=100000
+QUICK=1 (1 run of 2 s, a small data set). THREADS > 1: the app server and the reference on gunicorn's
+gthread worker (keep-alive; nginx then reuses its upstream connections).
+Output: loadtest/reports/<timestamp>-app/{bench-app.csv,summary.md}.
 """
 
 from __future__ import annotations
@@ -154,6 +156,7 @@ def main() -> int:
     duration = float(os.environ.get("DURATION", "2" if quick else "10"))
     connections = int(os.environ.get("CONNECTIONS", "8"))
     workers = int(os.environ.get("WORKERS", "2"))
+    threads = int(os.environ.get("THREADS", "1"))
     posts = int(os.environ.get("SEED_POSTS", "2000" if quick else "100000"))
     if not shutil.which("wrk"):
         print("error: wrk not found: sudo apt-get install wrk", file=sys.stderr)
@@ -164,13 +167,14 @@ def main() -> int:
     log(f"bench-app: {posts} posts, {repeats} run(s) x {duration:.0f} s per page, {connections} connections")
     stack = local_stack.up(
         directory, topology="split", app_servers=1, port=PORTS, database_port=PORTS + 1, first_app_port=PORTS + 2,
-        workers=workers, seed=(1000, posts, posts * 3), extra_env=local_stack.BENCHMARK_ENV,
+        workers=workers, seed=(1000, posts, posts * 3),
+        extra_env={**local_stack.BENCHMARK_ENV, "GUNICORN_THREADS": str(threads)},
     )  # fmt: skip
     results: list[Result] = []
     try:
         postmaster = stack.cluster.postmaster_pid()
         app = stack.app_servers[0]
-        with speed_of_light.serving(stack.app_env(), PORTS + 9, workers) as raw_pid:
+        with speed_of_light.serving(stack.app_env(), PORTS + 9, workers, threads=threads) as raw_pid:
             on_app_cpu = (app.pid, postmaster, stack.nginx_pid, raw_pid)
             pin(list(on_app_cpu), APP_CPU)
             post = post_with_comments(stack, 100)
@@ -199,9 +203,10 @@ def main() -> int:
         writer = csv.DictWriter(csv_file, fieldnames=[f.name for f in fields(Result)])
         writer.writeheader()
         writer.writerows(asdict(r) for r in results)
+    worker_model = f"gthread workers x {threads} threads" if threads > 1 else "sync workers"
     lines = [
         "# bench-app", "",
-        f"{posts} posts; one app server ({workers} sync workers) + PostgreSQL + nginx pinned to CPU {APP_CPU}, "
+        f"{posts} posts; one app server ({workers} {worker_model}) + PostgreSQL + nginx pinned to CPU {APP_CPU}, "
         f"wrk (1 thread, {connections} connections) on CPU {LOAD_CPU}; median of {repeats} x {duration:.0f} s.",
         "Ratios are medians of run-by-run ratios: each page run is paired with a raw-WSGI run made just",
         "before it (the raw row sums up all of them), so drift of a shared machine cancels out.",

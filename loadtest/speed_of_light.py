@@ -57,12 +57,14 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
 
 @contextmanager
 def serving(
-    env: dict[str, str], port: int, workers: int, preexec_fn: Callable[[], None] | None = None
+    env: dict[str, str], port: int, workers: int, preexec_fn: Callable[[], None] | None = None, threads: int = 1
 ) -> Iterator[int]:
-    """Run this app under gunicorn on 127.0.0.1:port until the block ends; yields the master's pid."""
+    """Run this app under gunicorn on 127.0.0.1:port until the block ends; yields the master's pid.
+    threads > 1: gunicorn's gthread worker (keep-alive), as the app server gets with GUNICORN_THREADS."""
     root = Path(__file__).resolve().parents[1]
     process = subprocess.Popen(
-        [str(root / ".venv/bin/gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(workers), "--no-control-socket",
+        [str(root / ".venv/bin/gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(workers), "--threads", str(threads),
+         "--no-control-socket",
          "loadtest.speed_of_light:application"],
         env={**env, "PYTHONPATH": str(root)}, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         preexec_fn=preexec_fn, start_new_session=True,
