@@ -85,7 +85,7 @@ class Run(NamedTuple):
     p99_ms: float
     # CPU time of everything on the app core (app server, PostgreSQL, nginx, the reference) per request:
     # steadier than req/s on a shared machine, whose stolen time slows a run without costing CPU here.
-    cpu_ms: float = 0.0
+    cpu_ms: float
 
 
 def wrk(url: str, duration: float, connections: int, *, retry: bool = True, cpu_of: tuple[int, ...] = ()) -> Run:
