@@ -98,9 +98,9 @@ def wrk(url: str, duration: float, connections: int, *, retry: bool = True, cpu_
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration:.0f}s", "--latency", "--timeout", "5s", url]
     if (os.cpu_count() or 1) >= 2:
         command = ["taskset", "-c", str(LOAD_CPU), *command]
-    cpu_before = sum(tree_cpu_seconds(pid) for pid in cpu_of)
+    cpu_before = tree_cpu_seconds(*cpu_of)
     output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 30, check=True).stdout
-    cpu_seconds = sum(tree_cpu_seconds(pid) for pid in cpu_of) - cpu_before
+    cpu_seconds = tree_cpu_seconds(*cpu_of) - cpu_before
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     if retry and errors and errors.group(1, 2, 3) == ("0", "0", "0") and "Non-2xx" not in output:
         log(f"  {url}: {errors.group(4)} timeout(s), the load generator may have stalled; running it again")

@@ -120,13 +120,11 @@ def run_step(url: str, users: int, seconds: float, workdir: Path, roots: dict[st
     try:
         time.sleep(WARMUP_SECONDS)
         parts = {**roots, "generator": [process.pid]}
-        before = {name: sum(tree_cpu_seconds(pid) for pid in pids) for name, pids in parts.items()}
+        before = {name: tree_cpu_seconds(*pids) for name, pids in parts.items()}
         window_start = time.monotonic()
         time.sleep(max(1.0, seconds - WARMUP_SECONDS))
         window = time.monotonic() - window_start
-        cpu = {
-            name: (sum(tree_cpu_seconds(pid) for pid in pids) - before[name]) / window for name, pids in parts.items()
-        }
+        cpu = {name: (tree_cpu_seconds(*pids) - before[name]) / window for name, pids in parts.items()}
         process.wait(timeout=seconds + 60)
     finally:
         if process.poll() is None:

@@ -27,11 +27,12 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """User + system CPU of `root` and its live descendants, plus what their reaped children used."""
+def tree_cpu_seconds(*roots: int) -> float:
+    """User + system CPU of the `roots` and their live descendants, plus what their reaped children used.
+    Several roots share one scan of /proc."""
     children = _children()
     total = 0.0
-    stack = [root]
+    stack = list(roots)
     while stack:
         pid = stack.pop()
         fields = _stat(pid)
