@@ -76,7 +76,7 @@ def database_settings() -> dict[str, object]:
     options.setdefault("options", f"-c statement_timeout={value('DB_STATEMENT_TIMEOUT_MS')}")
     return {
         **config,
-        # Django's PostgreSQL backend with a health check that needs no round trip (see its docstring).
+        # Django's PostgreSQL backend without two per-request costs: SELECT 1, slow timestamps (its docstring).
         "ENGINE": "scaleboard.ops.postgres",
         "OPTIONS": options,
         "CONN_MAX_AGE": value("DB_CONN_MAX_AGE"),

@@ -13,9 +13,6 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.http import Http404
-from psycopg import adapters
-from psycopg.postgres import types
-from psycopg.pq import Format
 
 from scaleboard.accounts.models import User
 from scaleboard.board.rows import AuthorRef, CommentRow, PostRow
@@ -55,16 +52,8 @@ _SEARCH_SQL = (
 )
 
 
-# Django reads timestamptz with a Python subclass of psycopg's pure-Python loader, ~10 us a value: half
-# the front page's query time on the client. Django sets the session time zone (UTC), so psycopg's
-# default (compiled) loader gives the same aware datetimes; the tests compare these rows with the ORM's.
-_TIMESTAMPTZ = types["timestamptz"].oid
-_TIMESTAMPTZ_LOADER = adapters.get_loader(_TIMESTAMPTZ, Format.TEXT)
-
-
 def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
-        cursor.cursor.adapters.register_loader(_TIMESTAMPTZ, _TIMESTAMPTZ_LOADER)
         cursor.execute(sql, params)
         return cursor.fetchall()
 

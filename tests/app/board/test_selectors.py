@@ -193,8 +193,8 @@ def test_bad_cursors_are_refused(cursor: str) -> None:
 
 
 def test_sql_timestamps_read_like_the_orms(board: tuple[list[Post], User]) -> None:
-    """The selectors read timestamptz with psycopg's own loader, not Django's: same instants and the same
-    time zone (datetimes in different zones compare equal, so the listing tests alone would not notice)."""
+    """Same instants and the same time zone as the ORM's, in UTC (datetimes in different zones compare equal,
+    so the listing tests alone would not notice)."""
     posts, _ = board
     orm = Post.objects.get(pk=posts[0].pk).created
     row = selectors.post_detail(viewer=anonymous, post_id=posts[0].pk).created

@@ -1,1 +1,1 @@
-"""Django's PostgreSQL backend with a health check that costs no round trip (see base.py)."""
+"""Django's PostgreSQL backend with a round-trip-free health check and fast timestamps (see base.py)."""
