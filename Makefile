@@ -219,6 +219,10 @@ k8s-loadtest: ## Kubernetes: distributed Locust (WORKERS pods) swarming USERS at
 bench-app: setup ## Page speed vs the raw-WSGI speed of light, direct and through nginx (wrk; QUICK=1)
 	QUICK=$(QUICK) $(BIN)/python loadtest/bench_app.py
 
+.PHONY: profile-page
+profile-page: setup ## Where pages' CPU time goes inside the app: ms per request, layers, hottest functions (PAGES=)
+	QUICK=$(QUICK) $(if $(PAGES),PAGES="$(PAGES)") $(BIN)/python loadtest/profile_page.py
+
 .PHONY: ansible-deps
 ansible-deps: setup ## Install the Ansible collections the roles use (Galaxy, or the ansible wheel on PyPI)
 	$(BIN)/python deploy/ansible/install_collections.py

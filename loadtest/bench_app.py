@@ -145,6 +145,16 @@ def measure_page(
     return runs
 
 
+def up_bench_stack(directory: Path, posts: int, *, workers: int = 2, threads: int = 1) -> local_stack.Stack:
+    """The stack the benches measure: one app server, PostgreSQL on TCP, nginx, a demo set of `posts`
+    posts (3 comments each on average); make profile-page profiles the app on the same one."""
+    return local_stack.up(
+        directory, topology="split", app_servers=1, port=PORTS, database_port=PORTS + 1, first_app_port=PORTS + 2,
+        workers=workers, seed=(1000, posts, posts * 3),
+        extra_env={**local_stack.BENCHMARK_ENV, "GUNICORN_THREADS": str(threads)},
+    )  # fmt: skip
+
+
 def post_with_comments(stack: local_stack.Stack, wanted: int) -> int:
     sql = f"SELECT id FROM board_post ORDER BY abs(comment_count - {int(wanted)}), id LIMIT 1"  # noqa: S608 - an int
     return int(stack.cluster.psql(sql, database="scaleboard"))
@@ -165,11 +175,7 @@ def main() -> int:
     out.mkdir(parents=True)
     directory = Path(os.environ.get("BENCH_STACK_DIR", ROOT / ".var" / "bench-app"))
     log(f"bench-app: {posts} posts, {repeats} run(s) x {duration:.0f} s per page, {connections} connections")
-    stack = local_stack.up(
-        directory, topology="split", app_servers=1, port=PORTS, database_port=PORTS + 1, first_app_port=PORTS + 2,
-        workers=workers, seed=(1000, posts, posts * 3),
-        extra_env={**local_stack.BENCHMARK_ENV, "GUNICORN_THREADS": str(threads)},
-    )  # fmt: skip
+    stack = up_bench_stack(directory, posts, workers=workers, threads=threads)
     results: list[Result] = []
     try:
         postmaster = stack.cluster.postmaster_pid()

@@ -1,0 +1,111 @@
+"""`make profile-page`: pages served in process, their CPU time measured, the profile split by layer."""
+
+from __future__ import annotations
+
+import cProfile
+import os
+import pstats
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from scaleboard.board.models import Post
+
+from loadtest.profile_page import (
+    LAYERS,
+    ProfileError,
+    cpu_ms_per_request,
+    get,
+    layer_shares,
+    profiled,
+    top_functions,
+)
+from tests.harness.servers import REPO
+
+TEMPLATES, DATABASE, DJANGO, APP = (name for name, _ in LAYERS)
+
+
+# Transactional: the WSGI handler closes the connection after each request, as under gunicorn.
+@pytest.mark.django_db(transaction=True)
+def test_a_page_is_profiled_by_layer(make_post: Callable[..., Post]) -> None:
+    for number in range(35):
+        make_post(title=f"Post {number}")
+    application = WSGIHandler()
+
+    assert get(application, "/").count(b'class="post"') == 30
+    figures = cpu_ms_per_request(application, "/", requests=5, rounds=3)
+    assert len(figures) == 3
+    assert figures == sorted(figures)
+    assert figures[0] > 0
+
+    stats = profiled(application, "/", requests=5)
+    shares = layer_shares(stats)
+    assert sum(shares.values()) == pytest.approx(1.0)
+    for layer in (TEMPLATES, DATABASE, DJANGO, APP):
+        assert shares[layer] > 0, shares
+    top = top_functions(stats, 10, requests=5)
+    assert len(top) == 10
+    assert [share for _, _, share in top] == sorted((share for _, _, share in top), reverse=True)
+    assert any("escape" in name and calls >= 30 for name, calls, _ in top)  # at least one per row of 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_that_does_not_answer_200_is_an_error() -> None:
+    with pytest.raises(ProfileError, match="/post/999999 answered 404"):
+        get(WSGIHandler(), "/post/999999")
+
+
+def test_built_ins_count_for_the_layer_that_called_them() -> None:
+    # A "template" module (by its file name) whose time is nearly all in a built-in it calls.
+    code = compile("def render():\n    return sorted(range(200_000), key=abs)\n", "/x/jinja2/fake.py", "exec")
+    namespace: dict[str, object] = {}
+    exec(code, namespace)  # noqa: S102 - our own two lines, compiled under a file name the layers know
+    profile = cProfile.Profile(time.process_time)
+    profile.runcall(namespace["render"])  # type: ignore[arg-type]
+    shares = layer_shares(pstats.Stats(profile))
+    assert shares[TEMPLATES] > 0.99, shares
+
+
+@pytest.fixture
+def dirs() -> Iterator[tuple[Path, Path]]:
+    base = Path(tempfile.mkdtemp(prefix="scaleboard-profile-page-"))
+    base.chmod(0o755)  # the postgres account works in here when run as root
+    yield base / "stack", base / "reports"
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _profile_page(stack_dir: Path, reports: Path, pages: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QUICK": "1", "REQUESTS": "5", "SEED_POSTS": "300", "PAGES": pages,
+           "REPORTS": str(reports), "BENCH_STACK_DIR": str(stack_dir)}  # fmt: skip
+    env.pop("DATABASE_URL", None)  # the test database's; the tool must use its own stack's
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(
+        [str(REPO / ".venv/bin/python"), "loadtest/profile_page.py"], cwd=REPO, env=env, capture_output=True,
+        text=True, timeout=600,
+    )  # fmt: skip
+
+
+@pytest.mark.live
+@pytest.mark.skipif(not shutil.which("nginx"), reason="needs nginx (sudo apt-get install nginx); .ci/run installs it")
+def test_quick_profile_page_reports_every_page_and_takes_its_stack_down(dirs: tuple[Path, Path]) -> None:
+    stack_dir, reports = dirs
+    result = _profile_page(stack_dir, reports, "/ post /api/posts")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (out,) = reports.iterdir()
+    report = (out / "profile.md").read_text()
+    assert "production settings" in report
+    assert "| / |" in report
+    assert "| /post/" in report
+    assert "| /api/posts |" in report
+    assert f"| {TEMPLATES} |" in report
+    assert not (stack_dir / "state.json").exists()
+
+    missing = _profile_page(stack_dir, reports, "/ /no-such-page")
+    assert missing.returncode == 1
+    assert "/no-such-page answered 404" in missing.stderr
+    assert not (stack_dir / "state.json").exists()  # taken down after the error too
