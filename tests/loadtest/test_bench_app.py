@@ -6,21 +6,11 @@ import csv
 import os
 import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.harness.servers import REPO
-
-
-@pytest.fixture
-def dirs() -> Iterator[tuple[Path, Path]]:
-    base = Path(tempfile.mkdtemp(prefix="scaleboard-bench-app-"))
-    base.chmod(0o755)  # the postgres account works in here when run as root
-    yield base / "stack", base / "reports"
-    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.mark.live

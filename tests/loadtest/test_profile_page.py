@@ -7,9 +7,8 @@ import os
 import pstats
 import shutil
 import subprocess
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -69,14 +68,6 @@ def test_built_ins_count_for_the_layer_that_called_them() -> None:
     profile.runcall(namespace["render"])  # type: ignore[arg-type]
     shares = layer_shares(pstats.Stats(profile))
     assert shares[TEMPLATES] > 0.99, shares
-
-
-@pytest.fixture
-def dirs() -> Iterator[tuple[Path, Path]]:
-    base = Path(tempfile.mkdtemp(prefix="scaleboard-profile-page-"))
-    base.chmod(0o755)  # the postgres account works in here when run as root
-    yield base / "stack", base / "reports"
-    shutil.rmtree(base, ignore_errors=True)
 
 
 def _profile_page(stack_dir: Path, reports: Path, pages: str) -> subprocess.CompletedProcess[str]:
