@@ -147,12 +147,18 @@ def measure_page(
 
 def up_bench_stack(directory: Path, posts: int, *, workers: int = 2, threads: int = 1) -> local_stack.Stack:
     """The stack the benches measure: one app server, PostgreSQL on TCP, nginx, a demo set of `posts`
-    posts (3 comments each on average); make profile-page profiles the app on the same one."""
-    return local_stack.up(
-        directory, topology="split", app_servers=1, port=PORTS, database_port=PORTS + 1, first_app_port=PORTS + 2,
-        workers=workers, seed=(1000, posts, posts * 3),
-        extra_env={**local_stack.BENCHMARK_ENV, "GUNICORN_THREADS": str(threads)},
-    )  # fmt: skip
+    posts (3 comments each on average); make profile-page profiles the app on the same one.
+    Exits with a message when it cannot start (its ports are taken: another bench is running)."""
+    try:
+        return local_stack.up(
+            directory, topology="split", app_servers=1, port=PORTS, database_port=PORTS + 1,
+            first_app_port=PORTS + 2, workers=workers, seed=(1000, posts, posts * 3),
+            extra_env={**local_stack.BENCHMARK_ENV, "GUNICORN_THREADS": str(threads)},
+        )  # fmt: skip
+    except (local_stack.StackError, local_stack.PostgresError) as exc:
+        raise SystemExit(
+            f"error: {exc}\n(make bench-app and make profile-page use the same ports: one at a time)"
+        ) from exc
 
 
 def post_with_comments(stack: local_stack.Stack, wanted: int) -> int:

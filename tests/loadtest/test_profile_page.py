@@ -6,6 +6,7 @@ import cProfile
 import os
 import pstats
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from scaleboard.board.models import Post
 
+from loadtest.bench_app import PORTS
 from loadtest.profile_page import (
     LAYERS,
     ProfileError,
@@ -100,3 +102,19 @@ def test_quick_profile_page_reports_every_page_and_takes_its_stack_down(dirs: tu
     assert missing.returncode == 1
     assert "/no-such-page answered 404" in missing.stderr
     assert not (stack_dir / "state.json").exists()  # taken down after the error too
+
+
+def test_a_taken_port_stops_it_with_a_message_before_anything_starts(dirs: tuple[Path, Path]) -> None:
+    stack_dir, reports = dirs
+    with socket.socket() as taken:
+        try:
+            taken.bind(("127.0.0.1", PORTS))
+        except OSError:
+            pytest.skip(f"port {PORTS} is already in use here (a bench running?); the test needs it to take it")
+        taken.listen()
+        result = _profile_page(stack_dir, reports, "/")
+    assert result.returncode == 1
+    assert f"port(s) in use: {PORTS}" in result.stderr
+    assert "one at a time" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (stack_dir / "postgres").exists()  # no database was created
