@@ -221,7 +221,7 @@ bench-app: setup ## Page speed vs the raw-WSGI speed of light, direct and throug
 
 .PHONY: profile-page
 profile-page: setup ## Where pages' CPU time goes inside the app: ms per request, layers, hottest functions (PAGES=)
-	QUICK=$(QUICK) $(if $(PAGES),PAGES="$(PAGES)") $(BIN)/python loadtest/profile_page.py
+	QUICK=$(QUICK) $(BIN)/python loadtest/profile_page.py
 
 .PHONY: ansible-deps
 ansible-deps: setup ## Install the Ansible collections the roles use (Galaxy, or the ansible wheel on PyPI)

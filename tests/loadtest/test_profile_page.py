@@ -110,7 +110,7 @@ def test_a_taken_port_stops_it_with_a_message_before_anything_starts(dirs: tuple
         try:
             taken.bind(("127.0.0.1", PORTS))
         except OSError:
-            pytest.skip(f"port {PORTS} is already in use here (a bench running?); the test needs it to take it")
+            pytest.skip(f"port {PORTS} is in use here (is a bench running?); this test needs to hold it")
         taken.listen()
         result = _profile_page(stack_dir, reports, "/")
     assert result.returncode == 1
