@@ -53,12 +53,17 @@ proc_name = "scaleboard"
 # stack, the tests) would fight over it. Servers are managed with signals and systemd instead.
 control_socket_disable = True
 
-# Prometheus metrics from all workers of this server are merged through files in one directory.
-# The workers inherit the variable from this (master) process.
-_own_metrics_dir = None
-if not value("PROMETHEUS_MULTIPROC_DIR"):
-    _own_metrics_dir = tempfile.mkdtemp(prefix="scaleboard-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_dir
+
+def on_starting(server: Any) -> None:
+    """Prometheus metrics from all workers of this server are merged through files in one directory: a
+    directory of its own unless PROMETHEUS_MULTIPROC_DIR names one; the workers inherit the variable.
+
+    Made here, once per server, and remembered on the server: gunicorn reads this file again on every
+    reload (SIGHUP, as deploys send), so a module-level note of it was lost, and with it the clean-up.
+    """
+    if not value("PROMETHEUS_MULTIPROC_DIR"):
+        server.scaleboard_metrics_dir = tempfile.mkdtemp(prefix="scaleboard-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = server.scaleboard_metrics_dir
 
 
 def post_worker_init(worker: Any) -> None:
@@ -78,5 +83,6 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def on_exit(server: Any) -> None:
-    if _own_metrics_dir:
-        shutil.rmtree(_own_metrics_dir, ignore_errors=True)
+    own = getattr(server, "scaleboard_metrics_dir", None)
+    if own:
+        shutil.rmtree(own, ignore_errors=True)

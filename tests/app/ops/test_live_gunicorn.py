@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,6 +56,31 @@ def test_metrics_add_up_across_workers(live_app: Gunicorn) -> None:
     for i in range(20):
         assert get(live_app.url(f"/search?q=load{i}"))[0] == 200
     assert answered() - before == 20
+
+
+def test_its_own_metrics_directory_goes_with_it_after_reloads(live_app: Gunicorn, tmp_path: Path) -> None:
+    # Its own TMPDIR, so the directory gunicorn.conf.py makes for the metrics is the only one in there.
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    server = Gunicorn(env={**live_app.env, "TMPDIR": str(tmp)}, log_path=tmp_path / "gunicorn.log")
+    server.start()
+    try:
+        assert get(server.url("/new"))[0] == 200
+        (metrics,) = tmp.iterdir()
+        assert metrics.name.startswith("scaleboard-metrics-")
+        assert any(metrics.glob("counter_*.db")), "the workers write their metrics there"
+        assert server.process is not None
+        for _ in range(2):  # how deploys reload: gunicorn reads its config file again, new workers start
+            booted = server.log().count("Booting worker")
+            server.process.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 30
+            while server.log().count("Booting worker") < booted + 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert get(server.url("/new"))[0] == 200
+        assert list(tmp.iterdir()) == [metrics]
+    finally:
+        assert server.stop() == 0
+    assert list(tmp.iterdir()) == [], "the metrics directory outlived its server"
 
 
 def test_logs_are_json_lines_with_the_request_id(live_app: Gunicorn) -> None:
