@@ -19,9 +19,9 @@ import cProfile
 import io
 import os
 import pstats
+import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -166,10 +166,13 @@ def report(
     return "\n".join(lines)
 
 
-def django_application(env: dict[str, str]) -> WSGIApp:
-    """The app as gunicorn's workers run it: the stack's production environment, metrics in a directory."""
-    os.environ.update(env)
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="scaleboard-profile-metrics-"))
+def django_application(stack: local_stack.Stack) -> WSGIApp:
+    """The app as gunicorn's workers run it: the stack's production environment, metrics written to files
+    (in the stack's directory, emptied first)."""
+    metrics = stack.directory / "profile-metrics"
+    shutil.rmtree(metrics, ignore_errors=True)
+    metrics.mkdir()
+    os.environ.update(stack.app_env(PROMETHEUS_MULTIPROC_DIR=str(metrics)))
     from django.core.wsgi import get_wsgi_application
 
     return get_wsgi_application()
@@ -197,7 +200,7 @@ def main() -> int:
         pin([os.getpid()], APP_CPU)
         post = post_with_comments(stack, 100)
         paths = [f"/post/{post}" if page == "post" else page for page in pages]
-        application = django_application(stack.app_env())
+        application = django_application(stack)
         cpu = {}
         for path in paths:
             cpu[path] = cpu_ms_per_request(application, path, requests, rounds)
