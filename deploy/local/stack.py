@@ -97,6 +97,11 @@ class Stack:
     def static_root(self) -> Path:
         return self.directory / "static"
 
+    def metrics_dir(self, server: AppServer) -> Path:
+        """The server's Prometheus files. Here rather than gunicorn's own temporary directory, which a
+        kill -9 of the server leaves behind; emptied at every start, so a killed run's files never count."""
+        return self.directory / "metrics" / server.name
+
     @property
     def cluster(self) -> Cluster:
         split = self.topology == "split"
@@ -215,7 +220,10 @@ def start_app_server(stack: Stack, server: AppServer) -> None:
     if server.cpus:
         cap = CpuCap(f"{stack.directory.name}-{server.name}", server.cpus)
         cap.create()
-    env = stack.app_env(GUNICORN_BIND=f"127.0.0.1:{server.port}")
+    metrics = stack.metrics_dir(server)
+    shutil.rmtree(metrics, ignore_errors=True)
+    metrics.mkdir(parents=True)
+    env = stack.app_env(GUNICORN_BIND=f"127.0.0.1:{server.port}", PROMETHEUS_MULTIPROC_DIR=str(metrics))
     stack.logs.mkdir(parents=True, exist_ok=True)
     with (stack.logs / f"{server.name}.log").open("ab") as log:
         process = subprocess.Popen(
@@ -246,6 +254,7 @@ def stop_app_server(stack: Stack, server: AppServer, sig: int = signal.SIGTERM, 
     if server.cpus:
         # Also kills workers orphaned by a kill -9 of their master.
         CpuCap(f"{stack.directory.name}-{server.name}", server.cpus).remove()
+    shutil.rmtree(stack.metrics_dir(server), ignore_errors=True)
 
 
 def _reap(pid: int) -> None:

@@ -108,6 +108,7 @@ def test_killed_app_server_costs_no_failed_gets(stack: local_stack.Stack) -> Non
     victim = stack.app_servers[1]
     with Traffic(urls(stack), clients=4, max_seconds=60) as traffic:
         time.sleep(2)
+        killed_metrics = {path.name for path in stack.metrics_dir(victim).iterdir()}
         os.killpg(victim.pid, signal.SIGKILL)  # the whole server: master and workers
         time.sleep(4)
     # A kill -9 can cut off the responses the victim's workers were sending at that instant: nginx
@@ -118,6 +119,8 @@ def test_killed_app_server_costs_no_failed_gets(stack: local_stack.Stack) -> Non
     assert traffic.total > 50
     # The pool recovers when the server returns: nginx sends it traffic again after fail_timeout.
     local_stack.stop_app_server(stack, victim)  # reap and clean up what the kill left
+    assert killed_metrics, "its workers wrote their metrics into the stack's directory"
+    assert not stack.metrics_dir(victim).exists()
     local_stack.start_app_server(stack, victim)
     stack.save()
     target = f"127.0.0.1:{victim.port}"
