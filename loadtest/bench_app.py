@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from deploy.local import stack as local_stack  # noqa: E402 - needs the sys.path line above
 from loadtest import speed_of_light  # noqa: E402
 from loadtest.cpu import _children, tree_cpu_seconds  # noqa: E402
+from loadtest.report_dir import report_dir  # noqa: E402
 
 PORTS = 18600  # nginx; PostgreSQL +1, the app server +2, the raw-WSGI reference +9
 APP_CPU, LOAD_CPU = 0, 1
@@ -145,6 +146,13 @@ def measure_page(
     return runs
 
 
+def stack_knobs(quick: bool) -> tuple[Path, int]:
+    """Where the benches' stack lives and how many demo posts it holds (BENCH_STACK_DIR, SEED_POSTS):
+    bench-app and profile-page read them here, so both measure the same data."""
+    directory = Path(os.environ.get("BENCH_STACK_DIR", ROOT / ".var" / "bench-app"))
+    return directory, int(os.environ.get("SEED_POSTS", "2000" if quick else "100000"))
+
+
 def up_bench_stack(directory: Path, posts: int, *, workers: int = 2, threads: int = 1) -> local_stack.Stack:
     """The stack the benches measure: one app server, PostgreSQL on TCP, nginx, a demo set of `posts`
     posts (3 comments each on average); make profile-page profiles the app on the same one.
@@ -173,13 +181,11 @@ def main() -> int:
     connections = int(os.environ.get("CONNECTIONS", "8"))
     workers = int(os.environ.get("WORKERS", "2"))
     threads = int(os.environ.get("THREADS", "1"))
-    posts = int(os.environ.get("SEED_POSTS", "2000" if quick else "100000"))
+    directory, posts = stack_knobs(quick)
     if not shutil.which("wrk"):
         print("error: wrk not found: sudo apt-get install wrk", file=sys.stderr)
         return 1
-    out = Path(os.environ.get("REPORTS", ROOT / "loadtest" / "reports")) / f"{datetime.now(tz=UTC):%Y%m%dT%H%M%SZ}-app"
-    out.mkdir(parents=True)
-    directory = Path(os.environ.get("BENCH_STACK_DIR", ROOT / ".var" / "bench-app"))
+    out = report_dir("app")
     log(f"bench-app: {posts} posts, {repeats} run(s) x {duration:.0f} s per page, {connections} connections")
     stack = up_bench_stack(directory, posts, workers=workers, threads=threads)
     results: list[Result] = []

@@ -9,7 +9,7 @@ time, the anonymous front page) finds the highest throughput whose p95 stays und
 speed-of-light page (loadtest/speed_of_light.py) is measured on one unit too.
 
 Knobs (environment): UNIT=0.25 POINTS=4 SLO_P95_MS=500 STEP_SECONDS=15 WORKERS_PER_UNIT=2 QUICK=1
-(2 points per line, short steps). Output: loadtest/reports/<timestamp>/{results.csv,scaling.png,report.md}.
+(2 points per line, short steps). Output: loadtest/reports/<timestamp>-scaling/{results.csv,scaling.png,report.md}.
 Traffic goes only to 127.0.0.1; every step is bounded in time; caps and processes go on exit.
 """
 
@@ -34,6 +34,7 @@ from deploy.local import stack as local_stack  # noqa: E402 - needs the sys.path
 from deploy.local.cpu_cap import CpuCap, check_available  # noqa: E402
 from loadtest import speed_of_light  # noqa: E402
 from loadtest.cpu import tree_cpu_seconds  # noqa: E402
+from loadtest.report_dir import report_dir  # noqa: E402
 
 GENERATOR_LIMIT = 0.9
 WARMUP_SECONDS = 2.0  # Locust's start-up and user spawning, left out of the CPU window
@@ -370,9 +371,7 @@ def main() -> int:
     if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
         print("error: nginx not found: sudo apt-get install nginx", file=sys.stderr)
         return 1
-    reports = Path(os.environ.get("REPORTS", ROOT / "loadtest" / "reports"))
-    out = reports / f"{datetime.now(tz=UTC):%Y%m%dT%H%M%SZ}-scaling"
-    out.mkdir(parents=True)
+    out = report_dir("scaling")
     directory = Path(os.environ.get("BENCH_STACK_DIR", ROOT / ".var" / "bench-stack"))
     log(f"bench-scaling: unit {settings.unit} CPU, {settings.points} points per line, SLO p95 {settings.slo_p95_ms} ms")
     points: list[Point] = []

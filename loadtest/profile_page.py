@@ -24,7 +24,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "app")]
 
 from deploy.local import stack as local_stack  # noqa: E402 - needs the sys.path line above
-from loadtest.bench_app import APP_CPU, LOAD_CPU, log, pin, post_with_comments, up_bench_stack  # noqa: E402
+from loadtest.bench_app import (  # noqa: E402
+    APP_CPU,
+    LOAD_CPU,
+    log,
+    pin,
+    post_with_comments,
+    stack_knobs,
+    up_bench_stack,
+)
+from loadtest.report_dir import report_dir  # noqa: E402
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -184,15 +192,10 @@ def main() -> int:
     rounds = int(os.environ.get("ROUNDS", "2" if quick else "5"))
     top = int(os.environ.get("TOP", "20"))
     pages = os.environ.get("PAGES", "/ /new post /api/posts").split()
-    posts = int(os.environ.get("SEED_POSTS", "2000" if quick else "100000"))
+    directory, posts = stack_knobs(quick)
     if not pages or requests < 1 or rounds < 1:
         print("error: PAGES needs at least one path, REQUESTS and ROUNDS at least 1", file=sys.stderr)
         return 2
-    out = (
-        Path(os.environ.get("REPORTS", ROOT / "loadtest" / "reports"))
-        / f"{datetime.now(tz=UTC):%Y%m%dT%H%M%SZ}-profile"
-    )
-    directory = Path(os.environ.get("BENCH_STACK_DIR", ROOT / ".var" / "bench-app"))
     log(f"profile-page: {posts} posts, {rounds} round(s) x {requests} requests per page")
     stack = up_bench_stack(directory, posts)
     try:
@@ -211,7 +214,7 @@ def main() -> int:
         return 1
     finally:
         local_stack.down(directory)
-    out.mkdir(parents=True)
+    out = report_dir("profile")
     (out / "profile.md").write_text(report(posts, requests, rounds, cpu, paths[0], stats, top))
     log(f"profile-page: {out}/profile.md")
     print((out / "profile.md").read_text())
