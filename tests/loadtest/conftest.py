@@ -1,19 +1,34 @@
-"""Fixtures shared by the bench tests."""
+"""Shared by the bench tests: throwaway directories, and running a bench as `make` runs it."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.harness.servers import REPO
+
 
 @pytest.fixture
-def dirs() -> Iterator[tuple[Path, Path]]:
+def bench_dirs() -> Iterator[tuple[Path, Path]]:
     """A bench stack directory and a reports directory, removed afterwards."""
     base = Path(tempfile.mkdtemp(prefix="scaleboard-bench-"))
-    base.chmod(0o755)  # the postgres account works in here when run as root
-    yield base / "stack", base / "reports"
+    base.chmod(0o755)  # the postgres account works in here when the bench runs as root
+    # The stack directory's name prefixes bench-scaling's cgroups: unique, so runs side by side cannot mix.
+    yield base / base.name, base / "reports"
     shutil.rmtree(base, ignore_errors=True)
+
+
+def run_bench(script: str, bench_dirs: tuple[Path, Path], **knobs: str) -> subprocess.CompletedProcess[str]:
+    """loadtest/<script> in QUICK mode with its stack and reports in `bench_dirs`, plus `knobs`."""
+    stack_dir, reports = bench_dirs
+    env = {**os.environ, "QUICK": "1", "REPORTS": str(reports), "BENCH_STACK_DIR": str(stack_dir), **knobs}
+    return subprocess.run(
+        [str(REPO / ".venv/bin/python"), f"loadtest/{script}"], cwd=REPO, env=env, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import csv
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.harness.servers import REPO
+from tests.loadtest.conftest import run_bench
 
 
 @pytest.mark.live
 @pytest.mark.skipif(not shutil.which("wrk") or not shutil.which("nginx"),
                     reason="needs wrk and nginx (sudo apt-get install wrk nginx); .ci/run installs them")  # fmt: skip
-def test_quick_bench_app_reports_every_page_with_ratios(dirs: tuple[Path, Path]) -> None:
-    stack_dir, reports = dirs
-    env = {**os.environ, "QUICK": "1", "DURATION": "1", "SEED_POSTS": "300", "REPORTS": str(reports),
-           "BENCH_STACK_DIR": str(stack_dir)}  # fmt: skip
-    result = subprocess.run(
-        [str(REPO / ".venv/bin/python"), "loadtest/bench_app.py"], cwd=REPO, env=env, capture_output=True, text=True,
-        timeout=600,
-    )  # fmt: skip
+def test_quick_bench_app_reports_every_page_with_ratios(bench_dirs: tuple[Path, Path]) -> None:
+    stack_dir, reports = bench_dirs
+    result = run_bench("bench_app.py", bench_dirs, DURATION="1", SEED_POSTS="300")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (out,) = reports.iterdir()
     with (out / "bench-app.csv").open() as rows:

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
-import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from deploy.local.cpu_cap import CGROUP_ROOT, GROUP_PREFIX
 from loadtest.bench_scaling import Point, Settings, explain
-from tests.harness.servers import REPO
+from tests.loadtest.conftest import run_bench
 
 
 def _cgroup_children() -> set[str]:
@@ -25,24 +21,11 @@ def _cgroup_children() -> set[str]:
     return groups
 
 
-@pytest.fixture
-def bench_dirs() -> Iterator[tuple[Path, Path]]:
-    base = Path(tempfile.mkdtemp(prefix="scaleboard-bench-"))
-    base.chmod(0o755)  # the postgres account works in here when the bench runs as root
-    # The stack directory's name prefixes the bench's cgroups: unique, so runs side by side cannot mix.
-    yield base / base.name, base / "reports"
-    shutil.rmtree(base, ignore_errors=True)
-
-
 @pytest.mark.live
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root: app servers are CPU-capped with cgroups")
 def test_quick_bench_produces_csv_plot_and_report(bench_dirs: tuple[Path, Path]) -> None:
     stack_dir, reports = bench_dirs
-    env = {**os.environ, "QUICK": "1", "STEP_SECONDS": "3", "REPORTS": str(reports), "BENCH_STACK_DIR": str(stack_dir)}
-    result = subprocess.run(
-        [str(REPO / ".venv/bin/python"), "loadtest/bench_scaling.py"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    result = run_bench("bench_scaling.py", bench_dirs, STEP_SECONDS="3")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "vertical: 2 unit(s)" in result.stdout  # progress is printed while it runs
     (out,) = reports.iterdir()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import cProfile
-import os
 import pstats
 import shutil
 import socket
@@ -26,7 +25,7 @@ from loadtest.profile_page import (
     profiled,
     top_functions,
 )
-from tests.harness.servers import REPO
+from tests.loadtest.conftest import run_bench
 
 TEMPLATES, DATABASE, DJANGO, APP = (name for name, _ in LAYERS)
 
@@ -72,22 +71,16 @@ def test_built_ins_count_for_the_layer_that_called_them() -> None:
     assert shares[TEMPLATES] > 0.99, shares
 
 
-def _profile_page(stack_dir: Path, reports: Path, pages: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "QUICK": "1", "REQUESTS": "5", "SEED_POSTS": "300", "PAGES": pages,
-           "REPORTS": str(reports), "BENCH_STACK_DIR": str(stack_dir)}  # fmt: skip
-    env.pop("DATABASE_URL", None)  # the test database's; the tool must use its own stack's
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.run(
-        [str(REPO / ".venv/bin/python"), "loadtest/profile_page.py"], cwd=REPO, env=env, capture_output=True,
-        text=True, timeout=600,
-    )  # fmt: skip
+def _profile_page(bench_dirs: tuple[Path, Path], pages: str) -> subprocess.CompletedProcess[str]:
+    # The test database's DATABASE_URL stays in the environment: the tool must use its own stack's.
+    return run_bench("profile_page.py", bench_dirs, REQUESTS="5", SEED_POSTS="300", PAGES=pages)
 
 
 @pytest.mark.live
 @pytest.mark.skipif(not shutil.which("nginx"), reason="needs nginx (sudo apt-get install nginx); .ci/run installs it")
-def test_quick_profile_page_reports_every_page_and_takes_its_stack_down(dirs: tuple[Path, Path]) -> None:
-    stack_dir, reports = dirs
-    result = _profile_page(stack_dir, reports, "/ post /api/posts")
+def test_quick_profile_page_reports_every_page_and_takes_its_stack_down(bench_dirs: tuple[Path, Path]) -> None:
+    stack_dir, reports = bench_dirs
+    result = _profile_page(bench_dirs, "/ post /api/posts")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (out,) = reports.iterdir()
     report = (out / "profile.md").read_text()
@@ -98,14 +91,14 @@ def test_quick_profile_page_reports_every_page_and_takes_its_stack_down(dirs: tu
     assert f"| {TEMPLATES} |" in report
     assert not (stack_dir / "state.json").exists()
 
-    missing = _profile_page(stack_dir, reports, "/ /no-such-page")
+    missing = _profile_page(bench_dirs, "/ /no-such-page")
     assert missing.returncode == 1
     assert "/no-such-page answered 404" in missing.stderr
     assert not (stack_dir / "state.json").exists()  # taken down after the error too
 
 
-def test_a_taken_port_stops_it_with_a_message_before_anything_starts(dirs: tuple[Path, Path]) -> None:
-    stack_dir, reports = dirs
+def test_a_taken_port_stops_it_with_a_message_before_anything_starts(bench_dirs: tuple[Path, Path]) -> None:
+    stack_dir, _ = bench_dirs
     with socket.socket() as taken:
         # As servers bind: a bench run just before leaves connections to this port in TIME_WAIT.
         taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -114,7 +107,7 @@ def test_a_taken_port_stops_it_with_a_message_before_anything_starts(dirs: tuple
         except OSError:
             pytest.skip(f"port {PORTS} is in use here (is a bench running?); this test needs to hold it")
         taken.listen()
-        result = _profile_page(stack_dir, reports, "/")
+        result = _profile_page(bench_dirs, "/")
     assert result.returncode == 1
     assert f"port(s) in use: {PORTS}" in result.stderr
     assert "one at a time" in result.stderr
