@@ -146,6 +146,13 @@ CONTRACT: tuple[Var, ...] = (
         "Longest a single SQL statement may run, in milliseconds.",
         default="10000",
     ),
+    Var(
+        "DB_PREPARED_STATEMENTS",
+        "bool",
+        "Send query parameters separately and let PostgreSQL keep the plans of queries a worker repeats. "
+        "Set false behind a connection pooler in transaction mode (PgBouncer before 1.21).",
+        default="true",
+    ),
     # --- Gunicorn (app/gunicorn.conf.py) ------------------------------------------------------
     Var(
         "GUNICORN_BIND",

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
 from django.db.models import BooleanField, Exists, F, OuterRef, QuerySet, Value
 from django.utils import timezone
 from scaleboard.accounts.models import User
@@ -200,3 +201,33 @@ def test_sql_timestamps_read_like_the_orms(board: tuple[list[Post], User]) -> No
     row = selectors.post_detail(viewer=anonymous, post_id=posts[0].pk).created
     assert (row, row.tzinfo, row.isoformat()) == (orm, orm.tzinfo, orm.isoformat())
     assert row.utcoffset() == timedelta(0)
+
+
+@pytest.fixture
+def fresh_connection() -> None:
+    """A new database session: prepared statements and psycopg's counts of runs belong to one."""
+    connection.close()
+
+
+def _plans(fragment: str) -> list[tuple[int, int]]:
+    """(generic plans, custom plans) of this session's prepared statements whose text holds `fragment`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            [f"%{fragment}%"],
+        )
+        return cursor.fetchall()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("page", [1, 2])
+def test_a_repeated_listing_is_planned_once(make_post: Callable[..., Post], fresh_connection: None, page: int) -> None:
+    """psycopg prepares a query on its 6th run; from then on PostgreSQL runs the one plan it made for it.
+    With LIMIT and OFFSET as parameters it plans each run anew: here for the first 5 runs (custom plans),
+    on the 100k-post demo set for every run."""
+    for _ in range(35):
+        make_post()
+    runs = 12
+    for _ in range(runs):
+        assert len(selectors.post_list_hot(viewer=anonymous, page=page)) == (30 if page == 1 else 5)
+    assert _plans("ORDER BY p.hot DESC") == [(runs - 5, 0)]
