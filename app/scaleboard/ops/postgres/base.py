@@ -10,6 +10,10 @@ Timestamps: Django reads timestamptz with a Python subclass of psycopg's pure-Py
 value (half the client-side cost of the front page's query, ~1 ms of a post page with 100 comments), to
 stamp its time zone on them. When that zone is UTC, Django has set the session's time zone to UTC and
 psycopg's compiled loader gives the same datetimes, with the same tzinfo.
+
+Server-side binding (DB_PREPARED_STATEMENTS) limits a query to 65,535 values: bulk operations are batched
+to fit (features.py, operations.py). A hand-written `__in` with more values still fails; pass the values
+as one array (`id = ANY(%s)`) instead.
 """
 
 from __future__ import annotations
@@ -23,11 +27,17 @@ from psycopg import adapters
 from psycopg.postgres import types
 from psycopg.pq import Format, TransactionStatus
 
+from scaleboard.ops.postgres.features import DatabaseFeatures
+from scaleboard.ops.postgres.operations import DatabaseOperations
+
 _TIMESTAMPTZ = types["timestamptz"].oid
 _COMPILED_TIMESTAMPTZ_LOADER = adapters.get_loader(_TIMESTAMPTZ, Format.TEXT)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    features_class = DatabaseFeatures
+    ops_class = DatabaseOperations
+
     # django-stubs do not declare the health-check attributes BaseDatabaseWrapper sets in __init__.
     def close_if_health_check_failed(self) -> None:
         checking = self.health_check_enabled and not self.health_check_done  # type: ignore[attr-defined,has-type]
