@@ -12,7 +12,8 @@ stamp its time zone on them. When that zone is UTC, Django has set the session's
 psycopg's compiled loader gives the same datetimes, with the same tzinfo.
 
 Server-side binding (DB_PREPARED_STATEMENTS) limits a query to 65,535 values: bulk operations are batched
-to fit (features.py, operations.py). A hand-written `__in` with more values still fails; pass the values
+to fit (features.py, operations.py). Prepared plans go stale when a migration changes a column's type:
+such a query is prepared again (cursor.py). A hand-written `__in` with more values still fails; pass the values
 as one array (`id = ANY(%s)`) instead.
 """
 
@@ -27,6 +28,7 @@ from psycopg import adapters
 from psycopg.postgres import types
 from psycopg.pq import Format, TransactionStatus
 
+from scaleboard.ops.postgres.cursor import ReplanningCursor
 from scaleboard.ops.postgres.features import DatabaseFeatures
 from scaleboard.ops.postgres.operations import DatabaseOperations
 
@@ -54,6 +56,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         poll = select.poll()  # not select(): it fails on descriptors above 1023
         poll.register(connection.fileno(), select.POLLIN)
         return not poll.poll(0)
+
+    def get_connection_params(self) -> dict[str, Any]:
+        params = super().get_connection_params()
+        if params["cursor_factory"] is base.ServerBindingCursor:
+            params["cursor_factory"] = ReplanningCursor
+        return params
 
     def create_cursor(self, name: str | None = None) -> Any:
         cursor = super().create_cursor(name)

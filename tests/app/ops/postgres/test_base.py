@@ -7,7 +7,6 @@ from __future__ import annotations
 import select
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -21,25 +20,6 @@ from psycopg.pq import Format
 # Autocommit, so connections are idle between queries; persistent connections, as in production (the test
 # settings close them after each request).
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("persistent_connections")]
-
-
-@pytest.fixture
-def persistent_connections() -> Iterator[None]:
-    connection.close()
-    saved = connection.settings_dict["CONN_MAX_AGE"]
-    connection.settings_dict["CONN_MAX_AGE"] = 60
-    yield
-    connection.settings_dict["CONN_MAX_AGE"] = saved
-    connection.close()
-
-
-@pytest.fixture
-def observer() -> Iterator[Any]:
-    """A second connection to the same database, to watch and terminate the app's."""
-    other = connection.get_new_connection(connection.get_connection_params())
-    other.autocommit = True
-    yield other
-    other.close()
 
 
 def _last_query(observer: Any, pid: int) -> str:
