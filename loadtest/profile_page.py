@@ -47,7 +47,7 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # Which layer a function belongs to, by its file; the first match wins. Built-ins and the standard
 # library count for the layer of the code that called them (see layer_shares).
 LAYERS = (
-    ("templates: Jinja2, MarkupSafe, app/jinja2, config/jinja2.py", ("/jinja2/", "/markupsafe/", "/config/jinja2.py")),
+    ("templates: Jinja2, MarkupSafe, app/jinja2, config/jinja2*.py", ("/jinja2/", "/markupsafe/", "/config/jinja2")),
     ("database client: psycopg, django.db, scaleboard.ops.postgres", ("/psycopg/", "/django/db/", "/ops/postgres/")),
     ("Django: request handling, middleware, whitenoise, metrics", ("/django/", "/whitenoise/", "/prometheus_client/")),
     ("the app's own code: scaleboard, config", ("/app/scaleboard/", "/app/config/")),
