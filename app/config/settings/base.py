@@ -76,7 +76,7 @@ def database_settings() -> dict[str, object]:
     options.setdefault("options", f"-c statement_timeout={value('DB_STATEMENT_TIMEOUT_MS')}")
     if value("DB_PREPARED_STATEMENTS"):
         # Django's default sends each query as text with its values inlined, which PostgreSQL parses and
-        # plans on every run: ~0.13 ms of the front page's 0.23 ms in PostgreSQL (make bench-app's stack).
+        # plans on every run: ~0.16 ms of the front page's 0.26 ms in PostgreSQL (make bench-app's stack).
         # With the values sent apart, psycopg prepares a query on its 6th run on a connection (its own
         # default threshold, which Django turns off for the sake of transaction-mode poolers).
         options.setdefault("server_side_binding", True)

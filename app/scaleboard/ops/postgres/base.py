@@ -12,9 +12,9 @@ stamp its time zone on them. When that zone is UTC, Django has set the session's
 psycopg's compiled loader gives the same datetimes, with the same tzinfo.
 
 Server-side binding (DB_PREPARED_STATEMENTS) limits a query to 65,535 values: bulk operations are batched
-to fit (features.py, operations.py). Prepared plans go stale when a migration changes a column's type:
-such a query is prepared again (cursor.py). A hand-written `__in` with more values still fails; pass the values
-as one array (`id = ANY(%s)`) instead.
+to fit (features.py, operations.py). A hand-written `__in` with more values still fails; pass them as one
+array (`id = ANY(%s)`) instead. Prepared plans go stale when a migration changes the type of a column
+they return: such a query is prepared again (cursor.py).
 """
 
 from __future__ import annotations
