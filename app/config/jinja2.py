@@ -21,7 +21,7 @@ from django.utils import timezone
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
-from config.jinja2_escape import PlainTextOutput, escape_text
+from config.jinja2_escape import PlainTextEscapeEnvironment
 
 _UNITS = ((86400 * 365, "year"), (86400 * 30, "month"), (86400, "day"), (3600, "hour"), (60, "minute"))
 
@@ -109,15 +109,10 @@ def page_facts(request: HttpRequest, csrf_input: Any) -> PageFacts:
     )
 
 
-class _Environment(Environment):
-    """Jinja2's Environment, writing autoescaped values as plain text (config/jinja2_escape.py)."""
-
-    code_generator_class = PlainTextOutput
-    escape_text = staticmethod(escape_text)
-
-
 def environment(**options: Any) -> Environment:
-    env = _Environment(**options)  # autoescape: on, as Django's Jinja2 backend sets it by default
+    # Autoescaped values written as plain text (config/jinja2_escape.py); autoescape is on, as Django's
+    # Jinja2 backend sets it by default.
+    env = PlainTextEscapeEnvironment(**options)
     env.globals.update(static=static_url, url=url, page_facts=page_facts, vote_button=vote_button)
     env.filters.update(ago=ago, paragraphs=paragraphs)
     return env

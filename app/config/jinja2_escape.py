@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jinja2 import Environment
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.nodes import Expr
 from markupsafe import _escape_inner  # MarkupSafe's own escaping (C), without the Markup wrapper
@@ -42,3 +43,10 @@ class PlainTextOutput(CodeGenerator):
                 self.write(finalize.src)
             return
         super()._output_child_pre(node, frame, finalize)
+
+
+class PlainTextEscapeEnvironment(Environment):
+    """An Environment whose templates compile with PlainTextOutput, and the escape_text() they call."""
+
+    code_generator_class = PlainTextOutput
+    escape_text = staticmethod(escape_text)
