@@ -7,7 +7,9 @@ import os
 import pytest
 
 from deploy.local.postgres import Cluster
+from tests.harness import leftovers
 from tests.harness.database import remove_cluster, start_throwaway_cluster
+from tests.harness.requires import skip_unmet
 
 _cluster: Cluster | None = None
 
@@ -15,6 +17,9 @@ _cluster: Cluster | None = None
 def pytest_configure(config: pytest.Config) -> None:
     # Runs before pytest-django's own (trylast) setup, which then finds the settings loaded below.
     global _cluster
+    leftovers.end_like_ctrl_c_on_sigterm()
+    for path in leftovers.sweep():
+        print(f"removed what a killed test run left: {path}")
     if not os.environ.get("DATABASE_URL"):
         _cluster = start_throwaway_cluster()
         os.environ["DATABASE_URL"] = _cluster.url()
@@ -29,3 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _cluster is not None:
         remove_cluster(_cluster)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    skip_unmet(items)

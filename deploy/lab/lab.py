@@ -38,6 +38,9 @@ ROOTFS_CACHE = ROOT / ".var" / "images" / "lab-bookworm.tar"
 PACKAGES = "systemd-sysv,dbus,openssh-server,python3,sudo,iproute2,procps,systemd-resolved,ca-certificates,netbase"
 BRIDGE = "sblab0"
 SUBNET = "10.77.0"  # /24; the machine is .1, hosts from .10
+# The hosts reach the package registries through the machine.
+NAT_RULE = ["POSTROUTING", "-s", f"{SUBNET}.0/24", "!", "-o", BRIDGE, "-j", "MASQUERADE", "-m", "comment",
+            "--comment", "scaleboard-lab"]  # fmt: skip
 TOPOLOGIES = ("all-in-one", "split")
 MAX_APP_SERVERS = 8
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -61,9 +64,10 @@ class Host:
 class Lab:
     topology: str
     hosts: list[Host] = field(default_factory=list)
-    nat_rule: list[str] = field(default_factory=list)
     # CPUs each app host may use (a cgroup quota on its whole container), like a small cloud server; 0 = uncapped.
     app_cpus: float = 0
+    # Written for this lab, so that `make lab-down` from another checkout can remove it too.
+    inventory: str = str(INVENTORY)
 
     @property
     def key(self) -> Path:
@@ -73,12 +77,12 @@ class Lab:
         (LAB_DIR / "state.json").write_text(json.dumps(asdict(self), indent=2))
 
     @classmethod
-    def load(cls) -> Lab | None:
-        path = LAB_DIR / "state.json"
+    def load(cls, lab_dir: Path = LAB_DIR) -> Lab | None:
+        path = lab_dir / "state.json"
         if not path.exists():
             return None
         data = json.loads(path.read_text())
-        return cls(data["topology"], [Host(**h) for h in data["hosts"]], data["nat_rule"], data.get("app_cpus", 0))
+        return cls(data["topology"], [Host(**h) for h in data["hosts"]], data["app_cpus"], data["inventory"])
 
     def cap(self, host: Host) -> CpuCap | None:
         """The CPU cap of an app host, if the lab caps them."""
@@ -150,17 +154,14 @@ def nameservers() -> list[str]:
     return [ns for ns in found if not ns.startswith("127.")] or ["1.1.1.1"]
 
 
-def network_up() -> list[str]:
+def network_up() -> None:
     if run("ip", "link", "show", BRIDGE, check=False).returncode != 0:
         run("ip", "link", "add", BRIDGE, "type", "bridge")
         run("ip", "addr", "add", f"{SUBNET}.1/24", "dev", BRIDGE)
     run("ip", "link", "set", BRIDGE, "up")
     Path("/proc/sys/net/ipv4/ip_forward").write_text("1\n")
-    rule = ["POSTROUTING", "-s", f"{SUBNET}.0/24", "!", "-o", BRIDGE, "-j", "MASQUERADE", "-m", "comment",
-            "--comment", "scaleboard-lab"]  # fmt: skip
-    if run("iptables", "-t", "nat", "-C", *rule, check=False).returncode != 0:
-        run("iptables", "-t", "nat", "-A", *rule)
-    return rule
+    if run("iptables", "-t", "nat", "-C", *NAT_RULE, check=False).returncode != 0:
+        run("iptables", "-t", "nat", "-A", *NAT_RULE)
 
 
 def prepare_host(host: Host, rootfs_tar: Path, public_key: str) -> Path:
@@ -228,19 +229,24 @@ def write_inventory(lab: Lab, path: Path = INVENTORY) -> None:
 
 
 def up(topology: str = "all-in-one", app_servers: int = 2, app_cpus: float = 0) -> Lab:
+    hosts = plan(topology, app_servers)
     require_tools()
     if app_cpus:
         check_available()  # say now, before anything boots, if caps cannot work here
-    if (existing := Lab.load()) and any(alive(h.pid) for h in existing.hosts):
-        raise LabError("a lab is already running: `make lab-down` first")
-    hosts = plan(topology, app_servers)
+    if running := running_hosts():
+        names = ", ".join(sorted({host_dir.name for host_dir in running.values()}))
+        checkouts = ", ".join(sorted({str(host_dir.parents[1]) for host_dir in running.values()}))
+        raise LabError(
+            f"a lab is already running on this machine ({names}; lab directory {checkouts}): "
+            "`make lab-down`, from this or any checkout, removes it"
+        )
     LAB_DIR.mkdir(parents=True, exist_ok=True)
     lab = Lab(topology, hosts, app_cpus=app_cpus)
     if not lab.key.exists():
         run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "scaleboard-lab", "-f", str(lab.key))
     tarball = ensure_rootfs()
     try:
-        lab.nat_rule = network_up()
+        network_up()
         lab.save()
         public_key = lab.key.with_suffix(".pub").read_text()
         for host in hosts:
@@ -250,7 +256,7 @@ def up(topology: str = "all-in-one", app_servers: int = 2, app_cpus: float = 0) 
             wait_for_ssh(host)
             capped = f", capped at {lab.app_cpus} CPU" if lab.cap(host) else ""
             print(f"lab: {host.name} {host.address} ({', '.join(host.groups)}{capped}) up")
-    except (LabError, CpuCapError, subprocess.CalledProcessError, OSError):
+    except BaseException:  # an error, Ctrl-C or SIGTERM: leave no half-booted lab behind
         down()
         raise
     write_inventory(lab)
@@ -263,6 +269,20 @@ def alive(pid: int) -> bool:
         return pid > 0 and "systemd-nspawn" in Path(f"/proc/{pid}/cmdline").read_text()
     except OSError:
         return False
+
+
+def running_hosts() -> dict[int, Path]:
+    """Every lab host running on this machine, whichever checkout booted it: nspawn pid -> the host's root
+    directory. Found from the processes themselves, so a lab whose starter was killed is found too."""
+    found = {}
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith("systemd-nspawn") and f"--network-bridge={BRIDGE}" in argv:
+            found[int(cmdline.parent.name)] = Path(argv[argv.index("-D") + 1])
+    return found
 
 
 def kill(host: Host) -> None:
@@ -281,24 +301,29 @@ def kill(host: Host) -> None:
 
 
 def down() -> None:
-    lab = Lab.load()
-    for host in lab.hosts if lab else []:
-        if alive(host.pid):
-            os.kill(host.pid, signal.SIGTERM)  # nspawn asks the host's systemd to power off
-    for host in lab.hosts if lab else []:
+    """Remove the lab running on this machine, whichever checkout started it, and this checkout's."""
+    running = running_hosts()
+    hosts = [Host(root.name, "", [], pid) for pid, root in running.items()]
+    lab_dirs = {LAB_DIR, *(root.parents[1] for root in running.values())}
+    for host in hosts:
+        os.kill(host.pid, signal.SIGTERM)  # nspawn asks the host's systemd to power off
+    for host in hosts:
         deadline = time.monotonic() + 30
         while alive(host.pid) and time.monotonic() < deadline:
             time.sleep(0.5)
         if alive(host.pid):
             kill(host)
-        if lab and (cap := lab.cap(host)):
-            cap.remove()
-    if lab and lab.nat_rule:
-        run("iptables", "-t", "nat", "-D", *lab.nat_rule, check=False)
+    for lab_dir in lab_dirs:
+        if lab := Lab.load(lab_dir):
+            for host in lab.hosts:
+                if cap := lab.cap(host):
+                    cap.remove()
+            Path(lab.inventory).unlink(missing_ok=True)
+        shutil.rmtree(lab_dir / "hosts", ignore_errors=True)
+        (lab_dir / "state.json").unlink(missing_ok=True)
+    while run("iptables", "-t", "nat", "-D", *NAT_RULE, check=False).returncode == 0:
+        pass
     run("ip", "link", "del", BRIDGE, check=False)
-    shutil.rmtree(LAB_DIR / "hosts", ignore_errors=True)
-    (LAB_DIR / "state.json").unlink(missing_ok=True)
-    INVENTORY.unlink(missing_ok=True)
     print("lab: down (hosts, bridge and NAT rule removed)")
 
 
@@ -319,6 +344,11 @@ def port_open(address: str, port: int) -> bool:
         return sock.connect_ex((address, port)) == 0
 
 
+def interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (a test run or CI limit ending) unwinds like Ctrl-C, so `up` removes what it booted."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["up", "down", "status"])
@@ -326,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app-servers", type=int, default=2)
     parser.add_argument("--cpus-per-server", type=float, default=0, help="CPU cap per app host, e.g. 0.5 (root)")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         if args.command == "up":
             up(args.topology, args.app_servers, args.cpus_per_server)

@@ -6,12 +6,17 @@ before the project's virtualenv exists.
 
     python deploy/local/postgres.py start [--dir DIR]   # init if needed, start, print DATABASE_URL
     python deploy/local/postgres.py stop|status|url [--dir DIR]
+
+The dev cluster lives in .var/postgres, except as root when the postgres account (which runs the server)
+cannot reach the checkout, as in a clone in root's mode-700 home: then in /var/lib/scaleboard-dev/,
+in a directory named for the checkout, and `start` says so.
 """
 
 from __future__ import annotations
 
 import argparse
 import glob
+import hashlib
 import os
 import pwd
 import shutil
@@ -22,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DIR = ROOT / ".var" / "postgres"
+CHECKOUT_DIR = ROOT / ".var" / "postgres"
+# As root, for checkouts the server account cannot reach.
+SHARED_DIR = Path("/var/lib/scaleboard-dev")
 SUPERUSER = "scaleboard"
 DATABASE = "scaleboard"
 # Names the socket file (.s.PGSQL.<port>); a cluster with listen_tcp also takes it on 127.0.0.1.
@@ -66,6 +73,27 @@ def install_binaries_if_possible() -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "install", "-y", "-q", "postgresql"], check=True, env=env)
     find_bin_dir()
+
+
+def server_account_can_reach(path: Path) -> bool:
+    """Whether the account PostgreSQL runs as (as root) may enter `path`: every directory above it lets it
+    through. A normal user runs the server as themselves."""
+    try:
+        pwd.getpwnam(SERVER_ACCOUNT_WHEN_ROOT)
+    except KeyError:
+        return True  # Cluster says how to get the account when it needs it
+    if os.geteuid() != 0:
+        return True
+    check = ["runuser", "-u", SERVER_ACCOUNT_WHEN_ROOT, "--", "test", "-x", str(path)]
+    return subprocess.run(check, capture_output=True, check=False).returncode == 0
+
+
+def default_dir() -> Path:
+    """The dev cluster's data directory (see the module's doc)."""
+    if server_account_can_reach(ROOT):
+        return CHECKOUT_DIR
+    checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:10]
+    return SHARED_DIR / f"{ROOT.name}-{checkout}" / "postgres"
 
 
 @dataclass
@@ -214,12 +242,16 @@ class Cluster:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["start", "stop", "status", "url"])
-    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="cluster data directory")
+    parser.add_argument("--dir", type=Path, help="cluster data directory (default: .var/postgres)")
     args = parser.parse_args(argv)
-    cluster = Cluster(args.dir.resolve())
     try:
         if args.command == "start":
             install_binaries_if_possible()
+        cluster = Cluster(args.dir.resolve() if args.dir else default_dir())
+        if args.command == "start":
+            if not cluster.datadir.is_relative_to(ROOT):
+                print(f"PostgreSQL data in {cluster.datadir}: the '{SERVER_ACCOUNT_WHEN_ROOT}' account that runs it "
+                      f"as root cannot enter {ROOT}", file=sys.stderr)  # fmt: skip
             cluster.start()
             print(cluster.url())
         elif args.command == "stop":

@@ -5,21 +5,18 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from deploy.local.postgres import Cluster
+from tests.harness.leftovers import scratch_dir
+from tests.harness.requires import needs
 from tests.harness.servers import REPO, free_port_block
 
-needs_podman = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("podman") or not shutil.which("mmdebstrap"),
-    reason="needs root, podman and mmdebstrap (sudo apt-get install podman mmdebstrap); .ci/run installs them",
-)
+needs_podman = needs("podman", "mmdebstrap", root=True)
 
 TEST_IMAGE = f"localhost/scaleboard:test-{uuid.uuid4().hex[:8]}"
 BASE_IMAGE = "localhost/scaleboard-base:bookworm"
@@ -55,8 +52,7 @@ def app_image() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def container_database() -> Iterator[str]:
-    directory = Path(tempfile.mkdtemp(prefix="scaleboard-image-"))
-    directory.chmod(0o755)
+    directory = scratch_dir("image")
     cluster = Cluster(directory / "pg", throwaway=True, port=free_port_block(1, start=19000), listen_tcp=True)
     # The container connects from the slirp4netns network, which arrives at 127.0.0.1 on the host.
     cluster.start()

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
-from pathlib import Path
 
 from deploy.local.postgres import Cluster
+from tests.harness.leftovers import scratch_dir
 
 
 def start_throwaway_cluster() -> Cluster:
     # Under /tmp: short enough for the socket path limit and reachable by the postgres account as root.
-    datadir = Path(tempfile.mkdtemp(prefix="scaleboard-test-")) / "pg"
-    os.chmod(datadir.parent, 0o755)  # noqa: S103 - as root, the postgres account must reach the cluster
-    cluster = Cluster(datadir, throwaway=True)
+    cluster = Cluster(scratch_dir("test") / "pg", throwaway=True)
     cluster.start()
     return cluster
 

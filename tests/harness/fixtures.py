@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from scaleboard.board.models import Post
 
 from deploy.local import stack as local_stack
 from deploy.local.stack import manage
+from tests.harness.leftovers import scratch_dir
 from tests.harness.servers import Gunicorn, free_port_block, production_env, with_database
 
 _names = itertools.count(1)
@@ -81,8 +81,7 @@ def live_app(live_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
 def stack() -> Iterator[local_stack.Stack]:
     """The local production stack, split topology, 3 app servers, on ports of its own; shared by the
     stack, reliability and load tests (starting it costs ~10 s)."""
-    directory = Path(tempfile.mkdtemp(prefix="scaleboard-stack-"))
-    directory.chmod(0o755)  # nginx workers and the postgres account read from here when run as root
+    directory = scratch_dir("stack")  # nginx workers and the postgres account read from here when run as root
     base = free_port_block(5)  # nginx, 3 app servers, PostgreSQL
     started = local_stack.up(
         directory,

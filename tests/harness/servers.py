@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy.local.stack import app_server_env, port_is_free
+from tests.harness.leftovers import GUNICORN_PID_FILE, scratch_dir
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app"
@@ -58,15 +60,19 @@ class Gunicorn:
     log_path: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    pid_dir: Path = Path()
 
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def start(self, timeout: float = 30) -> None:
         env = {**self.env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
+        # The pid, where the next test run finds it should this one be killed (tests/harness/leftovers.py).
+        self.pid_dir = scratch_dir("gunicorn")
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", str(APP / "gunicorn.conf.py")],
+                [sys.executable, "-m", "gunicorn", "-c", str(APP / "gunicorn.conf.py"), "--pid",
+                 str(self.pid_dir / GUNICORN_PID_FILE)],
                 env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         deadline = time.monotonic() + timeout
@@ -91,6 +97,8 @@ class Gunicorn:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
             raise
+        finally:
+            shutil.rmtree(self.pid_dir, ignore_errors=True)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

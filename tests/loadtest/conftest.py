@@ -5,20 +5,19 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.harness.leftovers import scratch_dir
 from tests.harness.servers import REPO
 
 
 @pytest.fixture
 def bench_dirs() -> Iterator[tuple[Path, Path]]:
     """A bench stack directory and a reports directory, removed afterwards."""
-    base = Path(tempfile.mkdtemp(prefix="scaleboard-bench-"))
-    base.chmod(0o755)  # the postgres account works in here when the bench runs as root
+    base = scratch_dir("bench")  # the postgres account works in here when the bench runs as root
     # The stack directory's name prefixes bench-scaling's cgroups: unique, so runs side by side cannot mix.
     yield base / base.name, base / "reports"
     shutil.rmtree(base, ignore_errors=True)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.harness.requires import needs
 from tests.loadtest.conftest import run_bench
 
 
 @pytest.mark.live
-@pytest.mark.skipif(not shutil.which("wrk") or not shutil.which("nginx"),
-                    reason="needs wrk and nginx (sudo apt-get install wrk nginx); .ci/run installs them")  # fmt: skip
+@needs("wrk", "nginx")
 def test_quick_bench_app_reports_every_page_with_ratios(bench_dirs: tuple[Path, Path]) -> None:
     stack_dir, reports = bench_dirs
     result = run_bench("bench_app.py", bench_dirs, DURATION="1", SEED_POSTS="300")

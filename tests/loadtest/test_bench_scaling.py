@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import pytest
 
 from deploy.local.cpu_cap import CGROUP_ROOT, GROUP_PREFIX
 from loadtest.bench_scaling import Point, Settings, explain
+from tests.harness.requires import needs
 from tests.loadtest.conftest import run_bench
 
 
@@ -22,7 +22,7 @@ def _cgroup_children() -> set[str]:
 
 
 @pytest.mark.live
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: app servers are CPU-capped with cgroups")
+@needs("nginx", root=True)  # app servers are CPU-capped with cgroups
 def test_quick_bench_produces_csv_plot_and_report(bench_dirs: tuple[Path, Path]) -> None:
     stack_dir, reports = bench_dirs
     result = run_bench("bench_scaling.py", bench_dirs, STEP_SECONDS="3")

@@ -12,9 +12,10 @@ import pytest
 
 from deploy.local.stack import Stack
 from loadtest import shapes
+from tests.harness.requires import needs
 from tests.harness.servers import REPO
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, needs("nginx")]
 
 
 def run_loadtest(stack: Stack, reports: Path, **variables: str) -> tuple[subprocess.CompletedProcess[str], Path]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import cProfile
 import pstats
-import shutil
 import socket
 import subprocess
 import time
@@ -25,6 +24,7 @@ from loadtest.profile_page import (
     profiled,
     top_functions,
 )
+from tests.harness.requires import needs
 from tests.loadtest.conftest import run_bench
 
 TEMPLATES, DATABASE, DJANGO, APP = (name for name, _ in LAYERS)
@@ -77,7 +77,7 @@ def _profile_page(bench_dirs: tuple[Path, Path], pages: str) -> subprocess.Compl
 
 
 @pytest.mark.live
-@pytest.mark.skipif(not shutil.which("nginx"), reason="needs nginx (sudo apt-get install nginx); .ci/run installs it")
+@needs("nginx")
 def test_quick_profile_page_reports_every_page_and_takes_its_stack_down(bench_dirs: tuple[Path, Path]) -> None:
     stack_dir, reports = bench_dirs
     result = _profile_page(bench_dirs, "/ post /api/posts")

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.requires import needs
 from tests.harness.servers import Gunicorn
 
-pytestmark = [pytest.mark.browser, pytest.mark.live]
+pytestmark = [pytest.mark.browser, pytest.mark.live, needs("chromium")]
 
-# Debian's Chromium where installed (CI here); else Playwright's own build, if `playwright install` ran.
-CHROMIUM = shutil.which("chromium")
 # Without these, Chromium tries to reach Google's services, which a closed network refuses noisily.
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -24,15 +23,12 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def page() -> Iterator[object]:
-    from playwright.sync_api import Error, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        except Error as exc:
-            if "Executable doesn't exist" not in str(exc):
-                raise
-            pytest.skip("needs a Chromium: `sudo apt-get install chromium` (.ci/run installs it)")
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS, headless=True
+        )
         context = browser.new_context()
         context.set_default_timeout(15_000)
         yield context.new_page()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import http.cookiejar
-import os
 import re
-import shutil
 import subprocess
 import time
 import urllib.parse
@@ -16,12 +14,10 @@ from dataclasses import dataclass
 import pytest
 
 from deploy.lab import lab as lab_module
+from tests.harness.requires import needs
 from tests.harness.servers import REPO, get
 
-needs_lab = pytest.mark.skipif(
-    os.geteuid() != 0 or not all(shutil.which(t) for t in ("systemd-nspawn", "mmdebstrap", "iptables")),
-    reason="needs Linux + root for systemd-nspawn (apt-get install systemd-container mmdebstrap iptables)",
-)
+needs_lab = needs("systemd-nspawn", "mmdebstrap", "iptables", "ssh", "ssh-keygen", root=True)
 
 
 def make(*args: str, timeout: float = 1200) -> tuple[str, float]:

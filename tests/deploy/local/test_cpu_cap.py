@@ -11,8 +11,9 @@ import pytest
 
 from deploy.local.cpu_cap import CpuCap, CpuCapError
 from loadtest.cpu import tree_cpu_seconds
+from tests.harness.requires import needs
 
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: cgroups are root's to write")
+needs_root = needs(root=True)  # cgroups are root's to write
 
 
 @needs_root

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from deploy.local.postgres import Cluster, PostgresError
+from deploy.local.postgres import SHARED_DIR, Cluster, PostgresError
+from tests.harness.leftovers import scratch_dir
+from tests.harness.requires import needs
 from tests.harness.servers import REPO
 
 SCRIPT = REPO / "deploy" / "local" / "postgres.py"
@@ -24,8 +26,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def cluster_dir() -> Iterator[Path]:
     # Under /tmp with mode 755: as root the server runs as the postgres account, which must reach it.
-    base = Path(tempfile.mkdtemp(prefix="scaleboard-pgtest-"))
-    base.chmod(0o755)
+    base = scratch_dir("pgtest")
     yield base / "data"
     Cluster(base / "data").stop(mode="immediate")
     shutil.rmtree(base, ignore_errors=True)
@@ -71,3 +72,24 @@ def test_a_too_long_socket_path_is_refused_clearly(tmp_path: Path) -> None:
 def test_bad_database_names_are_refused(cluster_dir: Path) -> None:
     with pytest.raises(PostgresError, match="unusual database name"):
         Cluster(cluster_dir).ensure_database("x; DROP TABLE y")
+
+
+@needs(root=True)
+def test_as_root_a_checkout_the_server_account_cannot_enter_keeps_its_cluster_where_it_can() -> None:
+    """`make run` as root from a clone in root's home (mode 700): the postgres account cannot enter it."""
+    private = Path(tempfile.mkdtemp(prefix="scaleboard-private-"))  # mode 700, as root's home is
+    script = private / "checkout" / "deploy" / "local" / "postgres.py"
+    script.parent.mkdir(parents=True)
+    shutil.copy(SCRIPT, script)
+    started = subprocess.run([sys.executable, str(script), "start"], capture_output=True, text=True, timeout=120)
+    datadir = Path(started.stdout.strip().removeprefix("postgres://scaleboard@/").rsplit("/", 1)[0])
+    try:
+        assert started.returncode == 0, started.stderr
+        assert datadir.is_relative_to(SHARED_DIR), started.stdout
+        assert f"PostgreSQL data in {datadir}" in started.stderr, "it says where the data lives"
+        assert Cluster(datadir).psql("SELECT 42", database="scaleboard") == "42"
+    finally:
+        subprocess.run([sys.executable, str(script), "stop"], capture_output=True, timeout=120)
+        if datadir.is_relative_to(SHARED_DIR):
+            shutil.rmtree(datadir.parent, ignore_errors=True)
+        shutil.rmtree(private, ignore_errors=True)

@@ -8,24 +8,22 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from deploy.local import stack as local_stack
+from tests.harness.requires import needs
 from tests.harness.servers import get
 from tests.harness.traffic import Traffic
 
 pytestmark = [
     pytest.mark.live,
     pytest.mark.usefixtures("stack"),
-    pytest.mark.skipif(not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists(),
-                       reason="needs nginx (sudo apt-get install nginx); .ci/run installs it"),
-]  # fmt: skip
+    needs("nginx"),
+]
 
 READ_PATHS = ["/", "/new", "/post/1", "/api/posts", "/search?q=postgres"]
 

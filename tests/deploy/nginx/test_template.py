@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,17 +12,17 @@ import pytest
 from config.env import value
 
 from deploy.nginx.render import defaults, render
+from tests.harness.leftovers import scratch_dir
+from tests.harness.requires import needs
 from tests.harness.servers import REPO
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-needs_nginx = pytest.mark.skipif(
-    not Path(NGINX).exists(), reason="needs nginx (sudo apt-get install nginx); .ci/run installs it"
-)
+needs_nginx = needs("nginx")
 
 
 @pytest.fixture
 def workdir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="scaleboard-nginx-"))
+    path = scratch_dir("nginx")
     yield path
     shutil.rmtree(path, ignore_errors=True)
 

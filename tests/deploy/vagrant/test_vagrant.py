@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.harness.requires import needs
 from tests.harness.servers import REPO, free_port, get
 
 VAGRANT_DIR = REPO / "deploy" / "vagrant"
 BOX_DIR = REPO / ".var" / "vagrant" / "box"
 
-needs_vagrant = pytest.mark.skipif(not shutil.which("vagrant"), reason="needs vagrant (apt-get install vagrant)")
+needs_vagrant = needs("vagrant")
 # Under QEMU without KVM (these machines) one provisioning takes ~25 min (measured: 1,548 s), past the suite budget:
 # with KVM the test runs by default; without it, only when asked (SCALEBOARD_VM_TEST=1).
 # (/dev/kvm can exist where the CPU offers no virtualisation to run guests with, as on these machines.)
@@ -25,13 +25,9 @@ HAS_KVM = os.path.exists("/dev/kvm") and bool(re.search(r"\b(vmx|svm)\b", Path("
 vm_is_affordable = pytest.mark.skipif(
     not HAS_KVM and os.environ.get("SCALEBOARD_VM_TEST") != "1",
     reason="no KVM: a QEMU-emulated VM takes ~25 min to provision; run it with "
-    "SCALEBOARD_VM_TEST=1 make test PYTEST_ARGS=tests/deploy/vagrant",
+    "SCALEBOARD_VM_TEST=1 make test-all PYTEST_ARGS=tests/deploy/vagrant",
 )
-needs_libvirt = pytest.mark.skipif(
-    os.geteuid() != 0 or not all(shutil.which(t) for t in ("vagrant", "libvirtd", "qemu-system-x86_64", "mmdebstrap")),
-    reason="needs root, vagrant, vagrant-libvirt, libvirt and QEMU (apt-get install vagrant vagrant-libvirt "
-    "libvirt-daemon-system qemu-system-x86 dnsmasq-base mmdebstrap)",
-)
+needs_libvirt = needs("vagrant", "libvirtd", "qemu-system-x86_64", "mmdebstrap", root=True)
 
 
 @needs_vagrant
