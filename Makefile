@@ -1,4 +1,4 @@
-# Scaleboard: `make help` lists every target. Knobs are VAR=value on the command line.
+# Scaleboard: `make help` lists every target by group. Knobs are VAR=value on the command line.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -6,18 +6,22 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Demo data sizes for `make seed` / `make run`.
+# The uv that `make setup` uses (and `make release` exports with): yours on PATH, else one it installs in .tools/.
+export UV ?= $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+# Demo data sizes for `make seed` / `make run` / `make stack-up`.
 SEED_USERS ?= 50
 SEED_POSTS ?= 500
 SEED_COMMENTS ?= 1500
 SEED ?= 1
-# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k api -x"`.
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k api -x"`. The coverage floor applies to whole runs only.
 PYTEST_ARGS ?=
-# The local production stack: `make stack-up TOPOLOGY=split APP_SERVERS=3`.
+PYTEST = $(BIN)/python -m pytest --cov --cov-report=term $(if $(PYTEST_ARGS),--cov-fail-under=0) $(PYTEST_ARGS)
+# The local production stack: `make stack-up TOPOLOGY=split APP_SERVERS=3`. STACK_PORT is nginx's port;
+# WEB_CONCURRENCY is gunicorn's workers per app server (the env contract's name).
 TOPOLOGY ?= all-in-one
 APP_SERVERS ?= 1
-PORT ?= 8080
-WORKERS ?= 2
+STACK_PORT ?= 8080
+WEB_CONCURRENCY ?= 2
 # CPU cap per app server (e.g. 0.5), needs root; empty = uncapped.
 CPUS_PER_SERVER ?=
 # Load tests: `make loadtest HOST=http://127.0.0.1:8080 USERS=50 RUN_TIME=60s [SCENARIO=read,api]`.
@@ -30,6 +34,8 @@ SCENARIO ?=
 LOAD_SHAPE ?=
 MASTER_HOST ?= 127.0.0.1
 EXPECT_WORKERS ?= 1
+# Benchmarks: QUICK=1 for a short run.
+QUICK ?=
 # Containers: podman if present, else docker. BASE_IMAGE=localhost/scaleboard-base:bookworm (make
 # docker-base) where no registry is reachable. CA_BUNDLE is handed to the build as a secret (proxies).
 CONTAINER_ENGINE ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo docker)
@@ -46,7 +52,8 @@ OVERLAY ?= local
 REGISTRY ?=
 IMAGE_TAG ?= 0.1.0
 N ?=
-WORKERS ?= 2
+# Locust worker pods for `make k8s-loadtest`.
+LOCUST_WORKERS ?= 2
 # Ansible: which inventory under deploy/ansible/inventories/ (lab, vagrant, aws) and extra arguments,
 # e.g. `make deploy INVENTORY=lab ANSIBLE_ARGS="--limit sb-app1"`. LABEL names a release (make release).
 INVENTORY ?= lab
@@ -73,24 +80,37 @@ ARGS ?=
 # The dev database: DATABASE_URL if you set one, else the project-local cluster (started on demand).
 WITH_DB = DATABASE_URL="$${DATABASE_URL:-$$($(PYTHON) deploy/local/postgres.py start)}"
 
-.PHONY: help
-help: ## Show this list
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+##@ Develop
 
-$(BIN)/python: pyproject.toml uv.lock
-	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh
+.PHONY: help
+help: ## Show this list, by group (colour on a terminal only)
+	@scripts/make-help.sh $(MAKEFILE_LIST)
+
+# Two environments in one .venv: `make run` syncs only the app's runtime dependencies (and removes
+# nothing); `make setup` syncs everything a developer needs (tests, linters, deploy and load tools).
+$(VENV)/.synced-run: pyproject.toml uv.lock
+	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh --no-default-groups --inexact
 	@touch $@
 
+$(VENV)/.synced-dev: pyproject.toml uv.lock
+	@PYTHON=$(PYTHON) scripts/bootstrap-venv.sh
+	@touch $@ $(VENV)/.synced-run
+
 .PHONY: setup
-setup: $(BIN)/python ## Create .venv with the locked dependencies (installs uv if missing)
+setup: $(VENV)/.synced-dev ## Create .venv with every locked dependency group (installs uv if missing)
 
 .PHONY: run
-run: setup ## Start PostgreSQL, migrate, seed demo data, serve on http://127.0.0.1:8000
+run: $(VENV)/.synced-run ## Start PostgreSQL, migrate, seed demo data, serve on http://127.0.0.1:8000 (SEED_*)
 	@SEED_USERS=$(SEED_USERS) SEED_POSTS=$(SEED_POSTS) SEED_COMMENTS=$(SEED_COMMENTS) SEED=$(SEED) scripts/run-dev.sh
 
 .PHONY: test
-test: setup ## Run the test suite against a throwaway PostgreSQL, with coverage
-	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+test: setup ## The fast tier: app, configs, renders, static checks; no root or containers (PYTEST_ARGS)
+	$(PYTEST) -m "not system"
+
+.PHONY: test-all
+test-all: setup ## Everything: as root first installs scripts/system-packages.txt; else skips name what is missing
+	@scripts/install-system-packages.sh --if-root
+	$(PYTEST)
 
 .PHONY: lint
 lint: setup ansible-deps ## ruff (lint + format check), mypy, ansible-lint (production profile), yamllint
@@ -99,7 +119,7 @@ lint: setup ansible-deps ## ruff (lint + format check), mypy, ansible-lint (prod
 	@# django-stubs imports the test settings, which need a DATABASE_URL to exist (never connected to).
 	DATABASE_URL=postgres://typecheck@localhost/typecheck $(BIN)/mypy app deploy loadtest
 	cd deploy/ansible && ../../$(BIN)/ansible-lint --offline -q
-	$(BIN)/yamllint -c .yamllint.yml deploy/ansible .yamllint.yml
+	$(BIN)/yamllint -c .yamllint.yml deploy/ansible .yamllint.yml .pre-commit-config.yaml
 
 .PHONY: fmt
 fmt: setup ## Format and auto-fix with ruff
@@ -131,10 +151,29 @@ db-stop: ## Stop the project-local PostgreSQL (data is kept)
 db-status: ## Say whether the project-local PostgreSQL runs
 	@$(PYTHON) deploy/local/postgres.py status || true
 
+.PHONY: env-example
+env-example: setup ## Regenerate .env.example from the env contract (app/config/env.py)
+	cd app && ../$(BIN)/python -m config.env > ../.env.example
+
+.PHONY: render-configs
+render-configs: setup ## Re-render committed copies of the nginx template (docker/nginx/site.conf)
+	$(BIN)/python deploy/nginx/render_committed.py
+
+.PHONY: clean
+clean: ## Remove caches, coverage and collected static files (keeps .venv and the database)
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov app/staticfiles
+	find . -name __pycache__ -type d -not -path "./.venv/*" -prune -exec rm -rf {} +
+
+.PHONY: distclean
+distclean: clean ## Also remove .venv and .tools (keeps the database in .var/)
+	rm -rf $(VENV) .tools
+
+##@ Local production stack and load tests
+
 .PHONY: stack-up
-stack-up: setup ## Production stack as processes: PostgreSQL + APP_SERVERS gunicorns + nginx on PORT
-	$(BIN)/python deploy/local/stack.py up --topology $(TOPOLOGY) --app-servers $(APP_SERVERS) --port $(PORT) \
-		--workers $(WORKERS) $(if $(CPUS_PER_SERVER),--cpus-per-server $(CPUS_PER_SERVER)) \
+stack-up: setup ## PostgreSQL + APP_SERVERS gunicorns + nginx on STACK_PORT (TOPOLOGY WEB_CONCURRENCY CPUS_PER_SERVER SEED_*)
+	$(BIN)/python deploy/local/stack.py up --topology $(TOPOLOGY) --app-servers $(APP_SERVERS) --port $(STACK_PORT) \
+		--workers $(WEB_CONCURRENCY) $(if $(CPUS_PER_SERVER),--cpus-per-server $(CPUS_PER_SERVER)) \
 		--seed $(SEED_USERS),$(SEED_POSTS),$(SEED_COMMENTS)
 
 .PHONY: stack-status
@@ -158,13 +197,29 @@ loadtest-master: setup ## Distributed Locust: the master (web UI on :8089) waiti
 loadtest-worker: setup ## Distributed Locust: a worker connecting to MASTER_HOST (run one per core/machine)
 	.venv/bin/locust -f loadtest/locustfile.py --worker --master-host $(MASTER_HOST)
 
+##@ Benchmarks
+
+.PHONY: bench-app
+bench-app: setup ## Page speed vs the raw-WSGI speed of light, direct and via nginx (wrk; QUICK=1 REPEATS DURATION)
+	QUICK=$(QUICK) WEB_CONCURRENCY=$(WEB_CONCURRENCY) $(BIN)/python loadtest/bench_app.py
+
+.PHONY: bench-scaling
+bench-scaling: setup ## Bigger server or more servers? Capped units, vertical vs horizontal (root; QUICK=1 UNIT POINTS)
+	QUICK=$(QUICK) $(BIN)/python loadtest/bench_scaling.py
+
+.PHONY: profile-page
+profile-page: setup ## Where pages' CPU time goes in the app: ms per request, layers, hottest functions (QUICK=1 PAGES)
+	QUICK=$(QUICK) $(BIN)/python loadtest/profile_page.py
+
+##@ Containers
+
 .PHONY: docker-base
 docker-base: ## Build a local Debian 12 + Python base image (no registry needed; root, mmdebstrap)
 	docker/build-local-base.sh
 
 .PHONY: docker-build
-docker-build: ## Build the app image IMAGE from docker/Dockerfile on BASE_IMAGE
-	$(CONTAINER_ENGINE) build --format docker -f docker/Dockerfile -t $(IMAGE) --build-arg BASE_IMAGE=$(BASE_IMAGE) \
+docker-build: ## Build the app image IMAGE from docker/Dockerfile on BASE_IMAGE (podman, or docker with BuildKit)
+	$(CONTAINER_ENGINE) build $(if $(filter podman,$(notdir $(CONTAINER_ENGINE))),--format docker) -f docker/Dockerfile -t $(IMAGE) --build-arg BASE_IMAGE=$(BASE_IMAGE) \
 		$(if $(CA_BUNDLE),--secret id=ca_bundle$(comma)src=$(CA_BUNDLE)) .
 
 docker/compose.env:
@@ -183,45 +238,7 @@ compose-down: ## Stop and remove the compose services (the database volume is ke
 compose-logs: ## Follow the compose services' logs
 	cd docker && $(COMPOSE) logs -f
 
-.PHONY: render-configs
-render-configs: setup ## Re-render committed copies of the nginx template (docker/nginx/site.conf)
-	$(BIN)/python deploy/nginx/render_committed.py
-
-.PHONY: k8s-deploy
-k8s-deploy: ## Kubernetes: [build+push REGISTRY/scaleboard:IMAGE_TAG,] apply OVERLAY, migrate Job, roll out web
-ifneq ($(REGISTRY),)
-	$(MAKE) docker-build IMAGE=$(REGISTRY)/scaleboard:$(IMAGE_TAG)
-	$(CONTAINER_ENGINE) push $(REGISTRY)/scaleboard:$(IMAGE_TAG)
-endif
-	OVERLAY=$(OVERLAY) REGISTRY=$(REGISTRY) IMAGE_TAG=$(if $(REGISTRY),$(IMAGE_TAG)) deploy/k8s/k8s.sh deploy
-
-.PHONY: k8s-scale
-k8s-scale: ## Kubernetes: N web pods (raises the HPA's floor to N so it does not scale them back)
-	N=$(N) deploy/k8s/k8s.sh scale
-
-.PHONY: k8s-status
-k8s-status: ## Kubernetes: deployments, pods, HPA, jobs, ingress
-	deploy/k8s/k8s.sh status
-
-.PHONY: k8s-logs
-k8s-logs: ## Kubernetes: follow the web pods' logs
-	deploy/k8s/k8s.sh logs
-
-.PHONY: k8s-rollback
-k8s-rollback: ## Kubernetes: roll web back to the previous ReplicaSet
-	deploy/k8s/k8s.sh rollback
-
-.PHONY: k8s-loadtest
-k8s-loadtest: ## Kubernetes: distributed Locust (WORKERS pods) swarming USERS at the nginx Service
-	USERS=$(USERS) SPAWN_RATE=$(SPAWN_RATE) WORKERS=$(WORKERS) deploy/k8s/k8s.sh loadtest
-
-.PHONY: bench-app
-bench-app: setup ## Page speed vs the raw-WSGI speed of light, direct and through nginx (wrk; QUICK=1)
-	QUICK=$(QUICK) $(BIN)/python loadtest/bench_app.py
-
-.PHONY: profile-page
-profile-page: setup ## Where pages' CPU time goes inside the app: ms per request, layers, hottest functions (PAGES=)
-	QUICK=$(QUICK) $(BIN)/python loadtest/profile_page.py
+##@ Servers: Ansible, the lab of fresh Debian hosts, Vagrant
 
 .PHONY: ansible-deps
 ansible-deps: setup ## Install the Ansible collections the roles use (Galaxy, or the ansible wheel on PyPI)
@@ -244,7 +261,7 @@ rollback: ansible-deps ## Switch INVENTORY's app servers back one release, one a
 	$(PLAYBOOK) rollback.yml
 
 .PHONY: lab-up
-lab-up: setup ## Boot fresh Debian 12 hosts (systemd-nspawn, root) for TOPOLOGY with APP_SERVERS [CPUS_PER_SERVER]; writes the inventory
+lab-up: setup ## Fresh Debian 12 hosts (nspawn, root) and their inventory (TOPOLOGY APP_SERVERS CPUS_PER_SERVER)
 	$(BIN)/python deploy/lab/lab.py up --topology $(TOPOLOGY) --app-servers $(APP_SERVERS) \
 		$(if $(CPUS_PER_SERVER),--cpus-per-server $(CPUS_PER_SERVER))
 
@@ -276,6 +293,8 @@ vagrant-ssh: ## Open a shell on the VM
 vagrant-destroy: ## Stop and delete the VM
 	$(VAGRANT) destroy --force
 
+##@ AWS (Terraform + Ansible)
+
 .PHONY: deploy-aws
 deploy-aws: ansible-deps release ## AWS: terraform apply (TOPOLOGY, APP_SERVERS), wait for SSH, site.yml, print the URL
 	$(AWS) apply $(call given,TOPOLOGY,--topology) $(call given,APP_SERVERS,--app-servers) $(if $(AUTO_APPROVE),--auto-approve)
@@ -296,15 +315,32 @@ aws-scale: ansible-deps release ## AWS: set the app server count to APP_SERVERS;
 destroy-aws: setup ## AWS: destroy everything deploy-aws made (asks first unless AUTO_APPROVE=1)
 	$(AWS) destroy $(if $(AUTO_APPROVE),--auto-approve)
 
-.PHONY: env-example
-env-example: setup ## Regenerate .env.example from the env contract (app/config/env.py)
-	cd app && ../$(BIN)/python -m config.env > ../.env.example
+##@ Kubernetes (kustomize)
 
-.PHONY: clean
-clean: ## Remove caches, coverage and collected static files (keeps .venv and the database)
-	rm -rf .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov app/staticfiles
-	find . -name __pycache__ -type d -not -path "./.venv/*" -prune -exec rm -rf {} +
+.PHONY: k8s-deploy
+k8s-deploy: ## Kubernetes: [build+push REGISTRY/scaleboard:IMAGE_TAG,] apply OVERLAY, migrate Job, roll out web
+ifneq ($(REGISTRY),)
+	$(MAKE) docker-build IMAGE=$(REGISTRY)/scaleboard:$(IMAGE_TAG)
+	$(CONTAINER_ENGINE) push $(REGISTRY)/scaleboard:$(IMAGE_TAG)
+endif
+	OVERLAY=$(OVERLAY) REGISTRY=$(REGISTRY) IMAGE_TAG=$(if $(REGISTRY),$(IMAGE_TAG)) deploy/k8s/k8s.sh deploy
 
-.PHONY: distclean
-distclean: clean ## Also remove .venv and .tools (keeps the database in .var/)
-	rm -rf $(VENV) .tools
+.PHONY: k8s-scale
+k8s-scale: ## Kubernetes: N web pods (raises the HPA's floor to N so it does not scale them back)
+	N=$(N) deploy/k8s/k8s.sh scale
+
+.PHONY: k8s-status
+k8s-status: ## Kubernetes: deployments, pods, HPA, jobs, ingress
+	deploy/k8s/k8s.sh status
+
+.PHONY: k8s-logs
+k8s-logs: ## Kubernetes: follow the web pods' logs
+	deploy/k8s/k8s.sh logs
+
+.PHONY: k8s-rollback
+k8s-rollback: ## Kubernetes: roll web back to the previous ReplicaSet
+	deploy/k8s/k8s.sh rollback
+
+.PHONY: k8s-loadtest
+k8s-loadtest: ## Kubernetes: distributed Locust (LOCUST_WORKERS pods) swarming USERS at the nginx Service
+	USERS=$(USERS) SPAWN_RATE=$(SPAWN_RATE) LOCUST_WORKERS=$(LOCUST_WORKERS) deploy/k8s/k8s.sh loadtest

@@ -12,6 +12,8 @@ import argparse
 import hashlib
 import io
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -29,8 +31,9 @@ def app_files() -> list[Path]:
 
 def locked_requirements() -> str:
     """The runtime dependencies only (the project's own list, no groups), pinned with hashes, from uv.lock."""
-    uv = ROOT / ".tools" / "bin" / "uv"
-    command = [str(uv), "export", "--frozen", "--no-default-groups", "--no-emit-project", "--no-header",
+    # The uv `make setup` used: the Makefile exports UV (yours on PATH, else the one in .tools/).
+    uv = os.environ.get("UV") or shutil.which("uv") or str(ROOT / ".tools" / "bin" / "uv")
+    command = [uv, "export", "--frozen", "--no-default-groups", "--no-emit-project", "--no-header",
                "--format", "requirements-txt"]  # fmt: skip
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
 

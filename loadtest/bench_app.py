@@ -7,7 +7,7 @@ front page (loadtest/speed_of_light.py, the selector's SQL + string joins) runs 
 page's runs, so every page gets a ratio to runs made seconds apart (shared machines drift by tens of
 percent over a session), and the same pages through nginx get an nginx/direct ratio. No page caching.
 
-Knobs (environment): REPEATS=5 DURATION=10 CONNECTIONS=8 WORKERS=2 THREADS=1 SEED_POSTS=100000
+Knobs (environment): REPEATS=5 DURATION=10 CONNECTIONS=8 WEB_CONCURRENCY=2 THREADS=1 SEED_POSTS=100000
 QUICK=1 (1 run of 2 s, a small data set). THREADS > 1: the app server and the reference on gunicorn's
 gthread worker (keep-alive; nginx then reuses its upstream connections).
 Output: loadtest/reports/<timestamp>-app/{bench-app.csv,summary.md}.
@@ -179,7 +179,7 @@ def main() -> int:
     repeats = int(os.environ.get("REPEATS", "1" if quick else "5"))
     duration = float(os.environ.get("DURATION", "2" if quick else "10"))
     connections = int(os.environ.get("CONNECTIONS", "8"))
-    workers = int(os.environ.get("WORKERS", "2"))
+    workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
     threads = int(os.environ.get("THREADS", "1"))
     directory, posts = stack_knobs(quick)
     if not shutil.which("wrk"):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make k8s-*` against the current kubectl context. Usage: deploy/k8s/k8s.sh deploy|scale|status|logs|rollback|loadtest
-# Knobs (environment): OVERLAY=local|aws, NAMESPACE, N (scale), USERS, SPAWN_RATE, WORKERS (loadtest),
+# Knobs (environment): OVERLAY=local|aws, NAMESPACE, N (scale), USERS, SPAWN_RATE, LOCUST_WORKERS (loadtest),
 # REGISTRY + IMAGE_TAG (deploy: the image to run; default the overlay's).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -86,13 +86,13 @@ case "${1:-}" in
   loadtest)
     need_cluster
     render loadtest | "$KUBECTL" apply -f -
-    k scale deployment/locust-worker --replicas="${WORKERS:-2}"
+    k scale deployment/locust-worker --replicas="${LOCUST_WORKERS:-2}"
     k rollout status deployment/locust-master --timeout=300s
     k rollout status deployment/locust-worker --timeout=300s
     # Start the swarm through the master's own API, from inside its pod.
     k exec deploy/locust-master -- python -c "import urllib.request, urllib.parse; urllib.request.urlopen(
 'http://127.0.0.1:8089/swarm', data=urllib.parse.urlencode({'user_count': ${USERS:-50}, 'spawn_rate': ${SPAWN_RATE:-5}}).encode())"
-    echo "swarming ${USERS:-50} users from ${WORKERS:-2} workers; watch: kubectl -n $NAMESPACE port-forward svc/locust-master 8089"
+    echo "swarming ${USERS:-50} users from ${LOCUST_WORKERS:-2} workers; watch: kubectl -n $NAMESPACE port-forward svc/locust-master 8089"
     ;;
   *)
     die "usage: $0 deploy|scale|status|logs|rollback|loadtest"
