@@ -45,6 +45,12 @@ CA_BUNDLE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 SCALE ?= 3
 PROFILES ?=
 COMPOSE ?= $(shell command -v podman-compose >/dev/null 2>&1 && echo podman-compose || echo docker compose)
+# podman needs --format docker for the Dockerfile's HEALTHCHECK; Docker (BuildKit) has no such flag.
+BUILD = $(CONTAINER_ENGINE) build $(if $(filter podman,$(notdir $(CONTAINER_ENGINE))),--format docker)
+# Images built here from the local Debian base where no registry is reachable (make compose-local-images).
+LOCAL_BASE_IMAGE := localhost/scaleboard-base:bookworm
+LOCAL_POSTGRES_IMAGE := localhost/scaleboard-postgres:15
+LOCAL_NGINX_IMAGE := localhost/scaleboard-nginx:bookworm
 comma := ,
 export CONTAINERS_CONF ?= $(CURDIR)/docker/podman/containers.conf
 # Kubernetes: `make k8s-deploy OVERLAY=local|aws [REGISTRY=... IMAGE_TAG=...]`, `make k8s-scale N=5`.
@@ -219,16 +225,23 @@ docker-base: ## Build a local Debian 12 + Python base image (no registry needed;
 
 .PHONY: docker-build
 docker-build: ## Build the app image IMAGE from docker/Dockerfile on BASE_IMAGE (podman, or docker with BuildKit)
-	$(CONTAINER_ENGINE) build $(if $(filter podman,$(notdir $(CONTAINER_ENGINE))),--format docker) -f docker/Dockerfile -t $(IMAGE) --build-arg BASE_IMAGE=$(BASE_IMAGE) \
+	$(BUILD) -f docker/Dockerfile -t $(IMAGE) --build-arg BASE_IMAGE=$(BASE_IMAGE) \
 		$(if $(CA_BUNDLE),--secret id=ca_bundle$(comma)src=$(CA_BUNDLE)) .
 
 docker/compose.env:
 	sed "s/^DJANGO_SECRET_KEY=.*/DJANGO_SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')/" \
 		docker/compose.env.example > $@
 
+.PHONY: compose-local-images
+compose-local-images: docker-base ## Build compose's postgres and nginx images from the Debian base (no registry; root)
+	$(BUILD) -f docker/local-images/postgres.Dockerfile -t $(LOCAL_POSTGRES_IMAGE) --build-arg BASE_IMAGE=$(LOCAL_BASE_IMAGE) docker/local-images
+	$(BUILD) -f docker/local-images/nginx.Dockerfile -t $(LOCAL_NGINX_IMAGE) --build-arg BASE_IMAGE=$(LOCAL_BASE_IMAGE) docker/local-images
+	@echo "then: make compose-up POSTGRES_IMAGE=$(LOCAL_POSTGRES_IMAGE) NGINX_IMAGE=$(LOCAL_NGINX_IMAGE) [BASE_IMAGE=$(LOCAL_BASE_IMAGE)]"
+
 .PHONY: compose-up
-compose-up: docker/compose.env ## Run db, migrate, SCALE web replicas and nginx (PROFILES=loadtest adds Locust)
-	cd docker && SCALEBOARD_IMAGE=$(IMAGE) $(COMPOSE) $(if $(PROFILES),--profile $(PROFILES)) up -d --scale web=$(SCALE)
+compose-up: docker/compose.env ## db, migrations once, SCALE web replicas, nginx on :8080; builds IMAGE if missing (PROFILES)
+	SCALEBOARD_IMAGE=$(IMAGE) BASE_IMAGE=$(BASE_IMAGE) COMPOSE="$(COMPOSE)" CONTAINER_ENGINE=$(CONTAINER_ENGINE) \
+		SCALE=$(SCALE) PROFILES=$(PROFILES) docker/compose-up.sh
 
 .PHONY: compose-down
 compose-down: ## Stop and remove the compose services (the database volume is kept)

@@ -11,7 +11,15 @@ from pathlib import Path
 from tests.harness.servers import REPO
 
 REQUIRED = {"help", "setup", "run", "test", "test-all", "lint", "fmt", "seed", "clean", "bench-scaling"}
-GROUPS = ["Develop", "Local production stack and load tests", "Benchmarks", "Containers", "Servers", "AWS", "Kubernetes"]
+GROUPS = [
+    "Develop",
+    "Local production stack and load tests",
+    "Benchmarks",
+    "Containers",
+    "Servers",
+    "AWS",
+    "Kubernetes",
+]
 
 
 def help_output(repo: Path = REPO) -> str:
@@ -66,7 +74,7 @@ def test_the_docs_check_catches_a_renamed_target(tmp_path: Path) -> None:
         copy(REPO / name, tmp_path / name)
     makefile = tmp_path / "Makefile"
     makefile.write_text(makefile.read_text().replace("bench-scaling", "bench-scale"))
-    assert "README.md: make bench-scaling" in undocumented(tmp_path)
+    assert "docs/scaling.md: make bench-scaling" in undocumented(tmp_path)
     assert make_commands("make sure of it, as `make` does") == set(), "prose and a bare `make` are not commands"
 
 

@@ -46,7 +46,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _owner(path: Path) -> int | None:
+def owner(path: Path) -> int | None:
     try:
         return int((path / OWNER_FILE).read_text())
     except (OSError, ValueError):
@@ -57,8 +57,8 @@ def sweep() -> list[Path]:
     """Remove what runs killed with SIGKILL left behind; return the directories removed."""
     removed = []
     for path in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
-        owner = _owner(path)
-        if owner is None or _alive(owner):
+        owner_pid = owner(path)
+        if owner_pid is None or _alive(owner_pid):
             continue
         for state in path.rglob("state.json"):
             with contextlib.suppress(local_stack.StackError, PostgresError, OSError, ValueError, KeyError):

@@ -56,18 +56,24 @@ class RunningLab:
 
 
 @pytest.fixture(scope="module")
-def running_lab(request: pytest.FixtureRequest) -> Iterator[RunningLab]:
-    """The lab of the module's TOPOLOGY, provisioned with site.yml; removed afterwards, pass or fail."""
+def booted_lab(request: pytest.FixtureRequest) -> Iterator[lab_module.Lab]:
+    """Fresh hosts for the module's TOPOLOGY (`make lab-up`); removed afterwards, pass, fail or SIGTERM."""
     topology, app_servers = request.module.TOPOLOGY, getattr(request.module, "APP_SERVERS", 1)
     try:
         make("lab-up", f"TOPOLOGY={topology}", f"APP_SERVERS={app_servers}")
-        _, seconds = make("lab-provision")
-        print(f"\n{topology}: first converge {seconds:.0f} s")
         lab = lab_module.Lab.load()
         assert lab is not None
-        yield RunningLab(lab, seconds)
+        yield lab
     finally:
         subprocess.run(["make", "--no-print-directory", "lab-down"], cwd=REPO, capture_output=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def running_lab(booted_lab: lab_module.Lab) -> RunningLab:
+    """The module's lab, provisioned with site.yml."""
+    _, seconds = make("lab-provision")
+    print(f"\n{booted_lab.topology}: first converge {seconds:.0f} s")
+    return RunningLab(booted_lab, seconds)
 
 
 def check_site(running_lab: RunningLab, app_host: str, username: str) -> None:

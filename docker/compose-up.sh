@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `make compose-up`: the database, then migrations once (a one-off container of the app image), then SCALE
+# web replicas and nginx. In steps rather than one `up`, so the order holds with podman-compose too, which
+# does not wait on depends_on conditions. COMPOSE names the tool (podman-compose, or docker compose),
+# CONTAINER_ENGINE the engine (podman or docker), PROFILES=loadtest adds Locust.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+read -r -a compose <<< "${COMPOSE:?set COMPOSE, e.g. podman-compose}"
+# podman-compose does not build a missing image by itself (docker compose does): build it once, for all.
+"${CONTAINER_ENGINE:-podman}" image inspect "${SCALEBOARD_IMAGE:?}" >/dev/null 2>&1 || "${compose[@]}" build migrate
+"${compose[@]}" up -d db
+for _ in $(seq 60); do
+  "${compose[@]}" exec -T db pg_isready -U scaleboard -d scaleboard >/dev/null 2>&1 && break
+  sleep 1
+done
+"${compose[@]}" exec -T db pg_isready -U scaleboard -d scaleboard >/dev/null \
+  || { echo "error: the db service did not accept connections in 60 s: see \`make compose-logs\`" >&2; exit 1; }
+"${compose[@]}" run --rm migrate
+# Services named: podman-compose would start every profile's service otherwise (it ignores profiles).
+services=(web nginx)
+[[ "${PROFILES:-}" == *loadtest* ]] && services+=(locust)
+export SCALEBOARD_WEB_REPLICAS="${SCALE:-3}"
+"${compose[@]}" up -d --scale "web=$SCALEBOARD_WEB_REPLICAS" "${services[@]}"
+
+# podman-compose exits 0 whatever its containers did: ready (migrated, database reachable) through nginx is
+# the check that counts.
+url="http://127.0.0.1:${SCALEBOARD_PORT:-8080}"
+python3 - "$url/readyz" <<'PY' || { echo "error: $url/readyz did not answer 200 in 90 s: see \`make compose-logs\`" >&2; exit 1; }
+import sys, time, urllib.request
+deadline = time.monotonic() + 90
+while time.monotonic() < deadline:
+    try:
+        with urllib.request.urlopen(sys.argv[1], timeout=2) as response:
+            sys.exit(0 if response.status == 200 else 1)
+    except OSError:
+        time.sleep(1)
+sys.exit(1)
+PY
+echo "compose: $url/ (SCALE=$SCALEBOARD_WEB_REPLICAS web replicas)"

@@ -1,0 +1,89 @@
+"""`make compose-up SCALE=3` for real with podman-compose: db, migrations once, 3 web replicas behind nginx
+answer the seeded front page, and `make compose-down` leaves nothing running. The postgres and nginx
+images are built here from the Debian base (`make compose-local-images`): no registry is reachable."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from deploy.local.stack import http_status
+from tests.deploy.conftest import ENV, podman
+from tests.harness.requires import needs
+from tests.harness.servers import REPO, free_port_block, get
+
+pytestmark = [pytest.mark.live, needs("podman", "podman-compose", "mmdebstrap", root=True)]
+REPLICAS = 3
+
+
+@dataclass
+class Compose:
+    project: str
+    knobs: list[str]
+    url: str
+
+    def make(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["make", "--no-print-directory", *args, *self.knobs], cwd=REPO, env=ENV, capture_output=True, text=True,
+            timeout=timeout,
+        )  # fmt: skip
+
+    def containers(self) -> dict[str, str]:
+        """name -> status of the project's containers."""
+        listed = podman("ps", "-a", "--filter", f"label=io.podman.compose.project={self.project}",
+                        "--format", "{{.Names}} {{.Status}}").stdout  # fmt: skip
+        return dict(line.split(" ", 1) for line in listed.splitlines())
+
+
+@pytest.fixture(scope="module")
+def compose(app_image: str) -> Iterator[Compose]:
+    images = subprocess.run(["make", "--no-print-directory", "compose-local-images"], cwd=REPO, env=ENV,
+                            capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert images.returncode == 0, images.stdout[-3000:] + images.stderr[-3000:]
+    project, port = f"sbtest{uuid.uuid4().hex[:6]}", free_port_block(1, start=19200)
+    knobs = [f"IMAGE={app_image}", "POSTGRES_IMAGE=localhost/scaleboard-postgres:15",
+             "NGINX_IMAGE=localhost/scaleboard-nginx:bookworm", f"COMPOSE=podman-compose -p {project}",
+             f"SCALEBOARD_PORT={port}"]  # fmt: skip
+    running = Compose(project, knobs, f"http://127.0.0.1:{port}")
+    try:
+        yield running
+    finally:
+        running.make("compose-down", timeout=300)
+        for container in running.containers():
+            podman("rm", "--force", container, check=False)
+        podman("volume", "rm", "--force", f"{project}_db-data", check=False)
+        podman("network", "rm", "--force", f"{project}_default", check=False)
+
+
+def test_compose_up_serves_the_seeded_front_page_from_every_replica_and_compose_down_stops_it(
+    compose: Compose,
+) -> None:
+    started = time.monotonic()
+    up = compose.make("compose-up", f"SCALE={REPLICAS}")
+    assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
+    print(f"\ncompose-up SCALE={REPLICAS}: {time.monotonic() - started:.0f} s")
+    running = {name for name, status in compose.containers().items() if status.startswith("Up")}
+    assert running == {f"{compose.project}_db_1", f"{compose.project}_nginx_1"} | {
+        f"{compose.project}_web_{n}" for n in range(1, REPLICAS + 1)
+    }, "db, nginx and the web replicas run; the one-off migrate container is gone"
+
+    assert http_status(f"{compose.url}/readyz") == 200, "compose-up returns once migrated and ready"
+    podman("exec", f"{compose.project}_web_1", "python3", "manage.py", "seed_demo", "--users", "3", "--posts", "40",
+           "--comments", "60", timeout=300)  # fmt: skip
+    for _ in range(4 * REPLICAS):
+        status, _, body = get(f"{compose.url}/")
+        assert status == 200
+        assert body.decode().count('class="post"') == 30, "the seeded posts are on the front page"
+    log = podman("logs", f"{compose.project}_nginx_1").stdout
+    upstreams = set(re.findall(r'ua="([^"]+)"', log)) - {"-"}
+    assert len(upstreams) == REPLICAS, f"nginx spread the pages over every replica: {upstreams}"
+
+    down = compose.make("compose-down", timeout=300)
+    assert down.returncode == 0, down.stdout[-3000:] + down.stderr[-3000:]
+    assert compose.containers() == {}, "compose-down leaves no container"
