@@ -51,14 +51,14 @@ def archive(files: list[Path]) -> bytes:
     return buffer.getvalue()
 
 
-def build(label: str = "") -> dict[str, str]:
+def build(label: str = "", releases: Path = RELEASES) -> dict[str, str]:
     files = app_files()
     requirements = locked_requirements()
     digest = hashlib.sha256(requirements.encode())
     for path in files:
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     version = digest.hexdigest()[:12] + (f"-{label}" if label else "")
-    directory = RELEASES / version
+    directory = releases / version
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "scaleboard.tar.gz").write_bytes(archive(files))
     (directory / "requirements.txt").write_text(requirements)
@@ -67,15 +67,16 @@ def build(label: str = "") -> dict[str, str]:
         "app_release_archive": str(directory / "scaleboard.tar.gz"),
         "app_release_requirements": str(directory / "requirements.txt"),
     }
-    (RELEASES / "release.yml").write_text("# Written by `make release`.\n" + json.dumps(release, indent=2) + "\n")
+    (releases / "release.yml").write_text("# Written by `make release`.\n" + json.dumps(release, indent=2) + "\n")
     return release
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--label", default="", help="appended to the version, e.g. a ticket or build number")
+    parser.add_argument("--releases", type=Path, default=RELEASES, help="where releases go (default: .var/releases)")
     args = parser.parse_args(argv)
-    release = build(args.label)
+    release = build(args.label, args.releases)
     print(f"release {release['app_release_version']}: {release['app_release_archive']}")
     return 0
 

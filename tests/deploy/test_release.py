@@ -1,0 +1,28 @@
+"""`make release` exports the runtime requirements with the uv `make setup` used, wherever that is."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.harness.servers import REPO
+
+
+def test_release_runs_the_uv_the_makefile_names(tmp_path: Path) -> None:
+    real_uv = shutil.which("uv") or str(REPO / ".tools" / "bin" / "uv")
+    calls = tmp_path / "calls"
+    uv = tmp_path / "bin" / "uv"  # the real uv, from a directory of its own, noting each call
+    uv.parent.mkdir()
+    uv.write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {real_uv} "$@"\n')
+    uv.chmod(0o755)
+    releases = tmp_path / "releases"
+    result = subprocess.run(
+        [str(REPO / ".venv/bin/python"), "deploy/release.py", "--releases", str(releases)], cwd=REPO,
+        env={**os.environ, "UV": str(uv)}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert calls.read_text().startswith("export --frozen --no-default-groups"), calls.read_text()
+    (requirements,) = releases.glob("*/requirements.txt")
+    assert "django==" in requirements.read_text().lower()
