@@ -62,7 +62,7 @@ def test_sigterm_to_make_test_leaves_no_process_host_veth_or_directory(tmp_path:
     held_open = tmp_path / "test_held_open.py"
     held_open.write_text(textwrap.dedent(HELD_OPEN))
     ready = tmp_path / "ready"
-    arguments = f"-p tests.conftest -p tests.deploy.ansible.conftest {held_open} -p no:cacheprovider"
+    arguments = f"-c pyproject.toml -p tests.conftest -p tests.deploy.ansible.conftest {held_open} -p no:cacheprovider"
     runner = subprocess.Popen(
         ["make", "--no-print-directory", "test", f"PYTEST_ARGS={arguments}"], cwd=REPO,
         env={**os.environ, "READY_FILE": str(ready)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -79,6 +79,14 @@ def test_sigterm_to_make_test_leaves_no_process_host_veth_or_directory(tmp_path:
         pytest_pid = int(pid)
         assert processes_mentioning(stack_dir), "the stack runs"
         assert lab_module.running_hosts(), "the lab runs"
+        # Another checkout's `make lab-up` finds this lab and says how to remove it, before booting anything.
+        other = tmp_path / "other-checkout"
+        subprocess.run(["git", "clone", "-q", str(REPO), str(other)], check=True, timeout=120)
+        second = subprocess.run([sys.executable, str(other / "deploy/lab/lab.py"), "up"], capture_output=True,
+                                text=True, timeout=120)  # fmt: skip
+        assert second.returncode == 1
+        assert "a lab is already running on this machine" in second.stderr
+        assert "`make lab-down`, from this or any checkout, removes it" in second.stderr
 
         runner.send_signal(signal.SIGTERM)  # to make, as a CI limit or `timeout` would
         output = runner.communicate(timeout=300)[0]
