@@ -12,6 +12,6 @@ awk -v bold="$bold" -v cyan="$cyan" -v reset="$reset" '
   /^##@ / { printf "\n%s%s%s\n", bold, substr($0, 5), reset; next }
   /^[a-zA-Z0-9_-]+:.*## / {
     split($0, parts, /:.*## /)
-    printf "  %s%-18s%s %s\n", cyan, parts[1], reset, parts[2]
+    printf "  %s%-21s%s %s\n", cyan, parts[1], reset, parts[2]
   }
 ' "$@"
