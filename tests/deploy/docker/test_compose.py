@@ -46,10 +46,11 @@ def compose(app_image: str) -> Iterator[Compose]:
     images = subprocess.run(["make", "--no-print-directory", "compose-local-images"], cwd=REPO, env=ENV,
                             capture_output=True, text=True, timeout=900)  # fmt: skip
     assert images.returncode == 0, images.stdout[-3000:] + images.stderr[-3000:]
+    # The images it built, as it tells the user to name them.
+    hint = re.search(r"then: make compose-up (POSTGRES_IMAGE=\S+) (NGINX_IMAGE=\S+)", images.stdout)
+    assert hint, images.stdout[-1000:]
     project, port = f"sbtest{uuid.uuid4().hex[:6]}", free_port_block(1, start=19200)
-    knobs = [f"IMAGE={app_image}", "POSTGRES_IMAGE=localhost/scaleboard-postgres:15",
-             "NGINX_IMAGE=localhost/scaleboard-nginx:bookworm", f"COMPOSE=podman-compose -p {project}",
-             f"SCALEBOARD_PORT={port}"]  # fmt: skip
+    knobs = [f"IMAGE={app_image}", *hint.groups(), f"COMPOSE=podman-compose -p {project}", f"SCALEBOARD_PORT={port}"]
     running = Compose(project, knobs, f"http://127.0.0.1:{port}")
     try:
         yield running
