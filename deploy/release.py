@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -31,8 +30,10 @@ def app_files() -> list[Path]:
 
 def locked_requirements() -> str:
     """The runtime dependencies only (the project's own list, no groups), pinned with hashes, from uv.lock."""
-    # The uv `make setup` used: the Makefile exports UV (yours on PATH, else the one in .tools/).
-    uv = os.environ.get("UV") or shutil.which("uv") or str(ROOT / ".tools" / "bin" / "uv")
+    # The uv `make setup` used: the Makefile decides which and exports it as UV.
+    uv = os.environ.get("UV")
+    if not uv:
+        raise SystemExit("error: UV is not set: run `make release`, which names the uv `make setup` uses")
     command = [uv, "export", "--frozen", "--no-default-groups", "--no-emit-project", "--no-header",
                "--format", "requirements-txt"]  # fmt: skip
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout

@@ -10,12 +10,12 @@ read -r -a compose <<< "${COMPOSE:?set COMPOSE, e.g. podman-compose}"
 # podman-compose does not build a missing image by itself (docker compose does): build it once, for all.
 "${CONTAINER_ENGINE:-podman}" image inspect "${SCALEBOARD_IMAGE:?}" >/dev/null 2>&1 || "${compose[@]}" build migrate
 "${compose[@]}" up -d db
+db_ready=false
 for _ in $(seq 60); do
-  "${compose[@]}" exec -T db pg_isready -U scaleboard -d scaleboard >/dev/null 2>&1 && break
+  "${compose[@]}" exec -T db pg_isready -U scaleboard -d scaleboard >/dev/null 2>&1 && { db_ready=true; break; }
   sleep 1
 done
-"${compose[@]}" exec -T db pg_isready -U scaleboard -d scaleboard >/dev/null \
-  || { echo "error: the db service did not accept connections in 60 s: see \`make compose-logs\`" >&2; exit 1; }
+$db_ready || { echo "error: the db service did not accept connections in 60 s: see \`make compose-logs\`" >&2; exit 1; }
 "${compose[@]}" run --rm migrate
 # Services named: podman-compose would start every profile's service otherwise (it ignores profiles).
 services=(web nginx)
