@@ -34,8 +34,9 @@ SCENARIO ?=
 LOAD_SHAPE ?=
 MASTER_HOST ?= 127.0.0.1
 EXPECT_WORKERS ?= 1
-# Benchmarks: QUICK=1 for a short run.
+# Benchmarks: QUICK=1 for a short run. bench-scaling runs on the local stack or the nspawn lab.
 QUICK ?=
+TARGET ?= stack
 # Containers: podman if present, else docker. BASE_IMAGE=localhost/scaleboard-base:bookworm (make
 # docker-base) where no registry is reachable. CA_BUNDLE is handed to the build as a secret (proxies).
 CONTAINER_ENGINE ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo docker)
@@ -210,8 +211,8 @@ bench-app: setup ## Page speed vs the raw-WSGI speed of light, direct and via ng
 	QUICK=$(QUICK) WEB_CONCURRENCY=$(WEB_CONCURRENCY) $(BIN)/python loadtest/bench_app.py
 
 .PHONY: bench-scaling
-bench-scaling: setup ## Bigger server or more servers? Capped units, vertical vs horizontal (root; QUICK=1 UNIT POINTS)
-	QUICK=$(QUICK) $(BIN)/python loadtest/bench_scaling.py
+bench-scaling: setup ## Bigger server or more servers? TARGET=stack|lab, two workloads, a kill, the bill (root; QUICK=1)
+	QUICK=$(QUICK) TARGET=$(TARGET) PROCESSES=$(PROCESSES) $(BIN)/python -m loadtest.scaling
 
 .PHONY: profile-page
 profile-page: setup ## Where pages' CPU time goes in the app: ms per request, layers, hottest functions (QUICK=1 PAGES)

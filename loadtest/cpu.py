@@ -41,3 +41,20 @@ def tree_cpu_seconds(*roots: int) -> float:
             total += sum(int(value) for value in fields[11:15]) / _TICKS
         stack.extend(children.get(pid, []))
     return total
+
+
+def tree_rss_mib(*roots: int) -> float:
+    """Resident memory of the `roots` and their live descendants, in MiB (shared pages counted per process,
+    so an upper bound)."""
+    children = _children()
+    total_kib = 0
+    stack = list(roots)
+    while stack:
+        pid = stack.pop()
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total_kib += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        stack.extend(children.get(pid, []))
+    return total_kib / 1024

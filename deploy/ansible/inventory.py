@@ -8,8 +8,8 @@ deploy/ansible/inventories/aws/README.md.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,8 @@ class InventoryHost:
     groups: tuple[str, ...]
     address: str
     private_address: str
+    # Host variables beyond the contract's two, e.g. a per-host scaleboard_env_overrides.
+    variables: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = set(self.groups) - set(GROUPS)
@@ -35,12 +37,13 @@ def write(
     path: Path, hosts: Iterable[InventoryHost], variables: dict[str, Any], *, written_by: str
 ) -> dict[str, list[str]]:
     """Write the inventory (YAML, as JSON is YAML) under a header saying who wrote it; returns {group: host names}."""
-    groups: dict[str, dict[str, dict[str, dict[str, str]]]] = {group: {"hosts": {}} for group in GROUPS}
+    groups: dict[str, dict[str, dict[str, dict[str, Any]]]] = {group: {"hosts": {}} for group in GROUPS}
     for host in hosts:
         for group in host.groups:
             groups[group]["hosts"][host.name] = {
                 "ansible_host": host.address,
                 "scaleboard_private_address": host.private_address,
+                **host.variables,
             }
     path.parent.mkdir(parents=True, exist_ok=True)
     inventory = {"all": {"vars": variables, "children": groups}}

@@ -25,6 +25,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -217,8 +218,11 @@ def ssh(host: Host, command: str, check: bool = True, timeout: float = 60) -> su
     return run(*argv, check=check, timeout=timeout)
 
 
-def write_inventory(lab: Lab, path: Path = INVENTORY) -> None:
-    hosts = [inventory.InventoryHost(h.name, tuple(h.groups), h.address, h.address) for h in lab.hosts]
+def write_inventory(lab: Lab, path: Path = INVENTORY, host_vars: dict[str, dict[str, Any]] | None = None) -> None:
+    hosts = [
+        inventory.InventoryHost(h.name, tuple(h.groups), h.address, h.address, (host_vars or {}).get(h.name, {}))
+        for h in lab.hosts
+    ]
     variables = {
         "ansible_user": "admin",
         "ansible_ssh_private_key_file": str(lab.key),

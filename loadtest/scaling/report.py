@@ -1,0 +1,364 @@
+"""The bench's output: results.csv, steps.csv, failures.csv, four plots and report.md, conclusion first."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import platform
+import subprocess
+from dataclasses import asdict, fields
+from datetime import UTC, datetime
+from pathlib import Path
+
+from deploy.local.cpu_cap import PERIOD_US
+from loadtest.scaling import cost, usl
+from loadtest.scaling.failure import Failure
+from loadtest.scaling.results import Point
+from loadtest.scaling.settings import Settings
+from loadtest.scaling.workloads import WORKLOADS
+
+ROOT = Path(__file__).resolve().parents[2]
+LINES = {"vertical": "one bigger server", "horizontal": "more one-unit servers"}
+STYLES = {"vertical": "o-", "horizontal": "s--"}
+# Plot names; the README's headline is the first.
+PLOTS = ("throughput.png", "latency.png", "cost.png", "failure.png")
+
+
+# -- what the numbers say --------------------------------------------------------------------------------
+def sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def line_points(points: list[Point], workload: str, line: str, valid_only: bool = True) -> list[Point]:
+    return sorted(
+        (p for p in points if p.workload == workload and p.line == line and (p.valid or not valid_only) and p.rps),
+        key=lambda p: p.units,
+    )
+
+
+def fits(points: list[Point], settings: Settings) -> dict[tuple[str, str], usl.Fit | None]:
+    return {
+        (workload, line): usl.fit([p.units for p in series], [p.rps for p in series])
+        for workload in settings.workloads
+        for line in LINES
+        for series in [line_points(points, workload, line)]
+    }
+
+
+def efficiency(points: list[Point], workload: str, line: str) -> float | None:
+    series = line_points(points, workload, line)
+    if len(series) < 2 or series[0].units != 1:
+        return None
+    return series[-1].rps / (series[-1].units * series[0].rps)
+
+
+def describe_config(p: Point) -> str:
+    size = f"{p.cpus:g} CPU, {p.workers} workers"
+    return f"{p.servers} x {p.app_instance} app server{'s' if p.servers > 1 else ''} ({size})"
+
+
+def frontier(options: list[tuple[float, float, Point]]) -> list[tuple[float, float, Point]]:
+    """(capacity, cost, point) options no other option beats on both: more capacity costs more along it."""
+    best: list[tuple[float, float, Point]] = []
+    for capacity, price, point in sorted(options, key=lambda o: (o[1], -o[0])):
+        if not best or capacity > best[-1][0]:
+            best.append((capacity, price, point))
+    return best
+
+
+def buying_guide(points: list[Point], failures: list[Failure], workload: str) -> list[str]:
+    """Cheapest measured setup for each load, and the same when it must survive losing a server."""
+    valid = [
+        p
+        for p in points
+        if p.workload == workload and p.valid and p.rps and not (p.line == "horizontal" and p.units == 1)
+    ]
+    if not valid:
+        return [f"- No valid point for {WORKLOADS[workload].title}: nothing to recommend."]
+    kept = {(f.line, f.units): f.kept for f in failures if f.workload == workload}
+    words = []
+    for title, options in (
+        ("at the lowest price", [(p.rps, p.usd_per_hour, p) for p in valid]),
+        ("still serving after one app server dies", [
+            (p.rps * kept[(p.line, p.units)], p.usd_per_hour, p) for p in valid
+            if p.servers > 1 and (p.line, p.units) in kept]),
+    ):  # fmt: skip
+        steps = frontier(options)
+        if not steps:
+            words.append(f"- {sentence(title)}: no measured setup kept serving through a kill.")
+            continue
+        low = 0.0
+        parts = []
+        for capacity, price, point in steps:
+            parts.append(
+                f"{low:.0f}-{capacity:.0f} req/s: {describe_config(point)} behind one load balancer, "
+                f"{price:.3f} USD/h ({point.usd_per_million:.2f} USD per million requests at that load)"
+            )
+            low = capacity
+        words.append(f"- {sentence(title)}: " + "; ".join(parts) + ".")
+    return words
+
+
+def usl_words(fit: usl.Fit | None) -> str:
+    if fit is None:
+        return "too few valid points to fit"
+    peak = "none (no coherency cost measured)" if math.isinf(fit.peak_n) else f"{fit.peak_n:.1f} units"
+    last = fit.last_useful_n
+    return (
+        f"sigma {fit.sigma:.3f}, kappa {fit.kappa:.4f}, fit error {fit.rms_error:.1%} (RMS over {fit.points} points); "
+        f"predicted peak {peak}"
+        + (f", {fit.peak_throughput:.0f} req/s; more than {last} units lowers throughput" if last else
+           (f"; throughput levels off at {fit.peak_throughput:.0f} req/s" if fit.sigma > 0 else ""))
+    )  # fmt: skip
+
+
+def contention_source(points: list[Point], workload: str) -> str:
+    """Which shared part the contention term stands for, from the largest valid horizontal point."""
+    series = line_points(points, workload, "horizontal")
+    if not series:
+        return "unknown (no valid horizontal point)"
+    top = series[-1]
+    shared = {
+        "PostgreSQL's CPU": top.postgres_cpu,
+        "nginx's CPU": top.nginx_cpu,
+        "row-lock waits in PostgreSQL": top.db_lock_waits,
+    }
+    busiest = max(shared, key=lambda k: shared[k])
+    return (
+        f"{busiest} (the busiest shared part at {top.units} servers: PostgreSQL {top.postgres_cpu:.2f} of a core, "
+        f"nginx {top.nginx_cpu:.2f}, {top.db_lock_waits:.1f} sessions waiting on locks)"
+    )
+
+
+def conclusion(points: list[Point], failures: list[Failure], settings: Settings) -> list[str]:
+    words = []
+    for workload in settings.workloads:
+        title = WORKLOADS[workload].title
+        words.append(f"**{sentence(title)}**")
+        words.append("")
+        for line, name in LINES.items():
+            series = line_points(points, workload, line)
+            e = efficiency(points, workload, line)
+            if series:
+                walls = sorted({p.wall for p in series})
+                words.append(
+                    f"- {sentence(name)}: {series[-1].rps:.0f} req/s at {series[-1].units} units"
+                    + (f", efficiency {e:.2f} (1.0 = each unit adds what the first gave)" if e is not None else "")
+                    + f"; the wall: {', '.join(walls)}."
+                )
+        pairs = [
+            (v, h)
+            for v in line_points(points, workload, "vertical")
+            for h in line_points(points, workload, "horizontal")
+            if v.units == h.units and v.units > 1
+        ]  # fmt: skip
+        for v, h in pairs:
+            winner = "one bigger server" if v.rps >= h.rps else "more servers"
+            words.append(
+                f"- At {v.units} units {winner} serves more: {v.rps:.0f} vs {h.rps:.0f} req/s "
+                f"({max(v.rps, h.rps) / max(min(v.rps, h.rps), 1e-9):.2f}x)."
+            )
+        for f in (f for f in failures if f.workload == workload):
+            words.append(
+                (f"- Kill one of {f.servers} servers" if f.servers > 1 else "- Kill the only server")
+                + f" ({f.line}, {f.units} units): {f.kept:.0%} of {f.before_rps:.0f} req/s kept, "
+                f"{f.errors} failed requests, back "
+                + (f"{f.recovery_s:.0f} s after the kill." if f.recovery_s is not None else "not within the step.")
+            )
+        words += buying_guide(points, failures, workload)
+        words.append("")
+    return words
+
+
+# -- files -------------------------------------------------------------------------------------------------
+def write_csvs(out: Path, points: list[Point], failures: list[Failure]) -> None:
+    names = [f.name for f in fields(Point) if f.name != "step_log"]
+    with (out / "results.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=names, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(asdict(p) for p in points)
+    rows = [{"workload": p.workload, "line": p.line, "units": p.units, **s} for p in points for s in p.step_log]
+    if rows:
+        with (out / "steps.csv").open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    with (out / "failures.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[f.name for f in fields(Failure)])
+        writer.writeheader()
+        writer.writerows(asdict(f) for f in failures)
+
+
+def plot(out: Path, points: list[Point], failures: list[Failure], settings: Settings) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    workloads = settings.workloads
+    fitted = fits(points, settings)
+    unit = f"units ({settings.unit:g} CPU each)"
+
+    figure, axes = plt.subplots(1, len(workloads), figsize=(6.5 * len(workloads), 4.5), squeeze=False)
+    for axis, workload in zip(axes[0], workloads, strict=True):
+        for line, name in LINES.items():
+            series = line_points(points, workload, line)
+            if series:
+                axis.plot([p.units for p in series], [p.rps for p in series], STYLES[line], label=f"{line}: {name}")
+            fit = fitted[(workload, line)]
+            if fit:
+                xs = [1 + i / 10 for i in range(10 * (2 * settings.points - 1) + 1)]
+                axis.plot(xs, [fit.throughput(x) for x in xs], ":", color=axis.lines[-1].get_color(), alpha=0.6,
+                          label=f"{line}: USL fit, sigma {fit.sigma:.2f} kappa {fit.kappa:.3f}")  # fmt: skip
+        axis.set(title=f"Throughput within the SLO: {workload}", xlabel=unit, ylabel="req/s")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(out / "throughput.png", dpi=100)
+    plt.close(figure)
+
+    figure, axes = plt.subplots(1, len(workloads), figsize=(6.5 * len(workloads), 4.5), squeeze=False)
+    for axis, workload in zip(axes[0], workloads, strict=True):
+        for p in (
+            p for p in points if p.workload == workload and p.step_log and not (p.line == "horizontal" and p.units == 1)
+        ):
+            if p.units in (1, settings.points):
+                axis.plot(
+                    [s["users"] for s in p.step_log],
+                    [s["p95_ms"] for s in p.step_log],
+                    STYLES[p.line],
+                    label=f"{p.line} {p.units}u",
+                )
+        axis.axhline(settings.slo_p95_ms, color="grey", linestyle=":", label="SLO")
+        axis.set(title=f"p95 as load grows: {workload}", xlabel="offered load: closed-loop users, no think time",
+                 ylabel="p95 ms")  # fmt: skip
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(out / "latency.png", dpi=100)
+    plt.close(figure)
+
+    figure, axis = plt.subplots(figsize=(6.5, 4.5))
+    for workload in workloads:
+        for line in LINES:
+            series = line_points(points, workload, line)
+            if series:
+                axis.plot(
+                    [p.units for p in series],
+                    [p.usd_per_million for p in series],
+                    STYLES[line],
+                    label=f"{workload}, {line}",
+                )
+    axis.set(title="Cost per million requests within the SLO", xlabel=unit, ylabel="USD per million requests")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(out / "cost.png", dpi=100)
+    plt.close(figure)
+
+    figure, axis = plt.subplots(figsize=(6.5, 4.5))
+    labels = [f"{f.workload}\n{f.line} {f.servers}x" for f in failures]
+    axis.bar(
+        labels,
+        [100 * f.kept for f in failures],
+        color=["tab:blue" if f.line == "horizontal" else "tab:red" for f in failures],
+    )
+    axis.set(
+        title="Throughput kept while a killed server comes back",
+        ylabel="% of the throughput before the kill",
+        ylim=(0, 110),
+    )
+    axis.grid(alpha=0.3, axis="y")
+    figure.tight_layout()
+    figure.savefig(out / "failure.png", dpi=100)
+    plt.close(figure)
+
+
+def commit() -> str:
+    result = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip() or "unknown"
+
+
+def tables(points: list[Point], failures: list[Failure], settings: Settings) -> list[str]:
+    rows = [
+        "| workload | line | units | servers x workers | users | req/s | app CPU ms/request | p50/p95/p99 ms | "
+        "errors | CPU app/nginx/pg/gen/machine | pg sessions cpu/lock/lwlock/io, conns/max | wall | app instance | "
+        "USD/h | USD/M req | valid |",
+        "|" + "---|" * 16,
+    ]
+    for p in points:
+        if p.line == "horizontal" and p.units == 1:
+            continue
+        rows.append(
+            f"| {p.workload} | {p.line} | {p.units} | {p.servers} x {p.workers} | {p.users} | {p.rps:.1f} | "
+            f"{1000 * p.app_cpu / p.rps if p.rps else 0:.1f} | "
+            f"{p.p50_ms:.0f}/{p.p95_ms:.0f}/{p.p99_ms:.0f} | {p.error_ratio:.2%} | "
+            f"{p.app_cpu:.2f}/{p.nginx_cpu:.2f}/{p.postgres_cpu:.2f}/{p.generator_cpu:.2f}/{p.machine_cpu:.2f} | "
+            f"{p.db_on_cpu:.1f}/{p.db_lock_waits:.1f}/{p.db_lwlock_waits:.1f}/{p.db_io_waits:.1f}, "
+            f"{p.db_connections:.0f}/{p.db_max_connections} | {p.wall} | {p.app_instance} | {p.usd_per_hour:.3f} | "
+            f"{p.usd_per_million:.2f} | {'yes' if p.valid else 'no: ' + p.note} |"
+        )
+    kill_rows = [
+        "| workload | line | units | servers | users | req/s before | kept | failed requests | recovered after |",
+        "|" + "---|" * 9,
+        *(
+            f"| {f.workload} | {f.line} | {f.units} | {f.servers} | {f.users} | {f.before_rps:.1f} | {f.kept:.0%} | "
+            f"{f.errors} of {f.requests} | "
+            + (f"{f.recovery_s:.0f} s |" if f.recovery_s is not None else "not within the step |")
+            for f in failures
+        ),
+    ]  # fmt: skip
+    fitted = fits(points, settings)
+    usl_rows = [
+        "| workload | line | lambda (req/s at 1 unit) | USL |",
+        "|---|---|---|---|",
+        *(
+            f"| {w} | {line} | {f'{fit.lam:.1f}' if fit else '-'} | {usl_words(fit)} |"
+            for (w, line), fit in fitted.items()
+        ),
+    ]
+    invalid = [f"- {p.workload} {p.line} {p.units} units: {p.note}" for p in points if not p.valid
+               and not (p.line == "horizontal" and p.units == 1)]  # fmt: skip
+    return [
+        "## Points", "", *rows, "", "## A server killed mid-step", "", *kill_rows, "",
+        "## Past this machine: the Universal Scalability Law", "", *usl_rows, "",
+        *(f"- Contention ({w}) stands for {contention_source(points, w)}." for w in settings.workloads), "",
+        "## Invalid points", "", *(invalid or ["- None: every point's load generator and machine had room."]), "",
+    ]  # fmt: skip
+
+
+def write(
+    out: Path, settings: Settings, where: str, points: list[Point], failures: list[Failure], minutes: float
+) -> None:
+    write_csvs(out, points, failures)
+    plot(out, points, failures, settings)
+    prices = cost.load()
+    command = (
+        "make bench-scaling"
+        + (f" TARGET={settings.target}" if settings.target != "stack" else "")
+        + (" QUICK=1" if settings.quick else "")
+    )
+    text = [
+        "# Bigger server or more servers?",
+        "",
+        f"{command} on {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}, {platform.node()} "
+        f"({os.cpu_count()} cores, Linux {platform.release()}), {minutes:.0f} minutes. Where: {where}. "
+        f"One unit = {settings.unit:g} CPU (a cgroup quota, {PERIOD_US // 1000} ms period); "
+        f"vertical = one app server of N units with "
+        f"{settings.workers_per_unit} workers per unit, horizontal = N one-unit servers behind nginx. SLO: p95 <= "
+        f"{settings.slo_p95_ms:g} ms, errors < 0.1 %. Steps of {settings.step_seconds:g} s of closed-loop users "
+        f"without think time. Prices: AWS on-demand, {prices.region}, {prices.date} (deploy/terraform/prices.toml).",
+        "",
+        "## Conclusion",
+        "",
+        *conclusion(points, failures, settings),
+        "![throughput](throughput.png)",
+        "",
+        *tables(points, failures, settings),
+        "![p95 as load grows](latency.png) ![cost per million requests](cost.png) ![capacity kept](failure.png)",
+        "",
+    ]
+    (out / "report.md").write_text("\n".join(text))

@@ -1,0 +1,63 @@
+"""`make bench-scaling QUICK=1` (TARGET=stack): really run, on CPU-capped app servers, and leave nothing behind."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from deploy.local.cpu_cap import CGROUP_ROOT, GROUP_PREFIX
+from tests.harness.requires import needs
+from tests.loadtest.conftest import run_bench
+
+
+def _cgroup_children() -> set[str]:
+    groups = set()
+    for parent in (CGROUP_ROOT / "cpu" / GROUP_PREFIX, CGROUP_ROOT / GROUP_PREFIX):
+        if parent.is_dir():
+            groups |= {child.name for child in parent.iterdir() if child.is_dir()}
+    return groups
+
+
+@pytest.mark.live
+@needs("nginx", root=True)  # app servers are CPU-capped with cgroups
+def test_quick_bench_measures_both_lines_both_workloads_a_kill_and_the_bill(bench_dirs: tuple[Path, Path]) -> None:
+    stack_dir, reports = bench_dirs
+    result = run_bench("-m loadtest.scaling", bench_dirs, TARGET="stack")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "vertical: 2 unit(s)" in result.stdout  # progress is printed while it runs
+    (out,) = reports.iterdir()
+    with (out / "results.csv").open() as rows:
+        points = {(row["workload"], row["line"], int(row["units"])): row for row in csv.DictReader(rows)}
+    assert set(points) == {
+        (w, line, u) for w in ("front", "mix") for line in ("vertical", "horizontal") for u in (1, 2)
+    }
+    for row in points.values():
+        # The front page always fits the SLO; the mix's sign-ins may not on one quarter-CPU server in QUICK's
+        # short steps, and the report says so.
+        assert float(row["rps"]) > 0 or (row["workload"] == "mix" and row["note"] == "no step met the SLO"), row
+        # The cap held: app servers never used much more than their quota.
+        assert float(row["app_cpu"]) <= int(row["servers"]) * float(row["cpus"]) * 1.2 + 0.05, row
+        if float(row["rps"]):
+            assert float(row["usd_per_million"]) > 0, row
+            assert row["app_instance"].startswith("t3."), row
+            assert int(row["db_max_connections"]) > 0, "PostgreSQL's sessions were sampled"
+    with (out / "steps.csv").open() as rows:
+        mix_users = [int(row["users"]) for row in csv.DictReader(rows) if row["workload"] == "mix"]
+    assert min(mix_users) >= 10, "every step of the mix runs readers, writers and API clients"
+    with (out / "failures.csv").open() as rows:
+        (kill,) = list(csv.DictReader(rows))[:1]
+    # One of two servers killed: nginx sends its share to the other; most of the throughput stays.
+    assert kill["line"] == "horizontal"
+    assert kill["servers"] == "2"
+    assert 0.2 < float(kill["kept"]) < 1.1, kill
+    for plot in ("throughput.png", "latency.png", "cost.png", "failure.png"):
+        assert (out / plot).stat().st_size > 10_000, plot
+    report = (out / "report.md").read_text()
+    assert report.index("## Conclusion") < report.index("## Points")
+    assert "## A server killed mid-step" in report
+    assert "Universal Scalability Law" in report
+    # Caps and processes are gone afterwards.
+    assert {group for group in _cgroup_children() if group.startswith(stack_dir.name)} == set()
+    assert not (stack_dir / "state.json").exists()
