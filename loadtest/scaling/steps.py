@@ -175,6 +175,8 @@ def run(
 ) -> Step:
     """Closed-loop users (no think time) for `seconds`; `at` = (seconds in, action) runs during the step."""
     workdir.mkdir(parents=True, exist_ok=True)
+    for stale in workdir.glob("requests-*.csv"):
+        stale.unlink()
     env = {
         **os.environ,
         "LOADTEST_THINK_SCALE": "0",
