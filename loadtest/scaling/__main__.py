@@ -100,6 +100,7 @@ def measure(
 def main() -> int:
     # SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C, so every `finally` removes caps, processes and hosts.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress shows in a log file as it runs
     try:
         settings = Settings.from_env()
         preflight(settings)

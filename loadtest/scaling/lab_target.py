@@ -122,7 +122,7 @@ class LabTarget:
             for name, workers in self.workers.items()
         }
         host_vars[self.host("lb").name] = BENCHMARK_NGINX
-        lab_module.write_inventory(dataclasses.replace(lab, hosts=hosts), host_vars=host_vars)
+        lab_module.write_inventory(dataclasses.replace(lab, hosts=hosts), Path(lab.inventory), host_vars)
 
     def provision(self, what: str, limit: str | None) -> None:
         started = time.monotonic()

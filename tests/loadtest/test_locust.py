@@ -50,6 +50,19 @@ def test_mixed_traffic_run_writes_reports_and_passes(stack: Stack, tmp_path: Pat
     assert {"/", "/post/[id]", "POST /login", "/api/posts"} <= names
 
 
+def test_several_processes_write_one_summary_and_a_request_log_each(stack: Stack, tmp_path: Path) -> None:
+    result, report = run_loadtest(
+        stack, tmp_path, USERS="4", SPAWN_RATE="4", RUN_TIME="6s", SCENARIO="front", PROCESSES="2",
+        LOADTEST_REQUEST_LOG="1",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    logs = sorted(report.glob("requests-*.csv"))
+    assert len(logs) == 2, "one request log per worker process"
+    logged = sum(1 for log in logs for _ in csv.reader(log.open()))
+    # The master's summary counts every worker's requests (a worker's own summary would count none).
+    assert json.loads((report / "summary.json").read_text())["requests"] == logged > 0
+
+
 def test_tags_select_a_scenario(stack: Stack, tmp_path: Path) -> None:
     result, report = run_loadtest(stack, tmp_path, USERS="4", SPAWN_RATE="4", RUN_TIME="6s", SCENARIO="api")
     assert result.returncode == 0, result.stderr

@@ -27,6 +27,15 @@ def test_written_inventory_follows_the_group_contract(tmp_path: Path) -> None:
     }
 
 
+def test_host_variables_go_with_the_host(tmp_path: Path) -> None:
+    overrides = {"scaleboard_env_overrides": {"WEB_CONCURRENCY": "8"}}
+    host = inventory.InventoryHost("app-1", ("app",), "192.0.2.1", "10.0.0.1", overrides)
+    inventory.write(tmp_path / "hosts.yml", [host], {}, written_by="test")
+    assert inventory.read(tmp_path / "hosts.yml")["app"]["app-1"]["scaleboard_env_overrides"] == {
+        "WEB_CONCURRENCY": "8"
+    }
+
+
 def test_an_all_in_one_host_is_in_every_group(tmp_path: Path) -> None:
     host = inventory.InventoryHost("server", inventory.GROUPS, "192.0.2.1", "192.0.2.1")
     groups = inventory.write(tmp_path / "hosts.yml", [host], {}, written_by="test")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from loadtest.scaling import cost
@@ -36,3 +38,13 @@ def test_a_bill_adds_app_db_and_load_balancer_and_divides_by_requests() -> None:
     assert bill.app_instance == "t3.micro"
     assert bill.usd_per_hour == pytest.approx(expected)
     assert bill.usd_per_million == pytest.approx(expected / 360_000 * 1e6)
+
+
+def test_the_terraform_readme_quotes_the_prices_file() -> None:
+    prices = cost.load()
+    readme = (cost.TERRAFORM / "README.md").read_text()
+    quoted = dict(re.findall(r"(t3\.\w+)\s+(\d+\.\d+) USD/h", readme))
+    assert set(quoted) == {"t3.micro", "t3.small"}, "the README's cost section names the types Terraform uses"
+    for name, usd in quoted.items():
+        assert prices.instances[name].usd_per_hour == float(usd), name
+    assert f"in **{prices.region}** as published on AWS's pricing pages in {prices.date}" in readme

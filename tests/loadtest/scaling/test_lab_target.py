@@ -1,0 +1,26 @@
+"""What a lab point changes in the inventory: the app group's members and the app hosts' variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from deploy.ansible import inventory
+from deploy.lab import lab as lab_module
+from deploy.local.stack import BENCHMARK_ENV, BENCHMARK_NGINX
+from loadtest.scaling.lab_target import LabTarget
+from loadtest.scaling.settings import Settings
+
+
+def test_a_point_writes_its_pool_and_sizes_into_the_inventory(tmp_path: Path) -> None:
+    path = tmp_path / "hosts.yml"
+    target = LabTarget(Settings(target="lab"), tmp_path)
+    target.lab = lab_module.Lab("split", lab_module.plan("split", 4), app_cpus=0.25, inventory=str(path))
+    apps = target.app_hosts
+    target.pool = apps[:2]
+    target.workers = {apps[0].name: 4, apps[1].name: 2}
+    target.write_inventory()
+    groups = inventory.read(path)
+    assert sorted(groups["app"]) == ["sb-app1", "sb-app2"]  # nginx's upstream is rendered from this group
+    assert groups["app"]["sb-app1"]["scaleboard_env_overrides"] == {**BENCHMARK_ENV, "WEB_CONCURRENCY": "4"}
+    assert groups["lb"]["sb-lb"]["nginx_rate_limit"] == BENCHMARK_NGINX["nginx_rate_limit"]
+    assert list(groups["db"]) == ["sb-db"]
