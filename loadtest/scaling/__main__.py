@@ -79,8 +79,9 @@ def measure(
             if units == 1:  # one server of one unit: the same point on both lines
                 points.append(Point(**{**asdict(point), "line": "horizontal"}))
             # A server dies: on every horizontal point of 2+ servers, and on the largest single server
-            # (QUICK leaves that total outage out).
-            if point.users and (servers > 1 or (units == settings.points and not settings.quick)):
+            # (QUICK: only horizontal, only the first workload).
+            full = not settings.quick
+            if point.users and (servers > 1 or (units == settings.points and full)) and (full or not failures):
                 log(f"  {name}: kill -9 of one app server at {point.users} users")
                 workdir = out / "steps" / f"{name}-{line}-{units}u-kill"
                 failures.append(failure.run(target, workload, (line, units, servers), point.users, failure_seconds,

@@ -23,6 +23,8 @@ LINES = {"vertical": "one bigger server", "horizontal": "more one-unit servers"}
 STYLES = {"vertical": "o-", "horizontal": "s--"}
 # Plot names; the README's headline is the first.
 PLOTS = ("throughput.png", "latency.png", "cost.png", "failure.png")
+# Within this ratio the two lines are reported as serving the same.
+SAME = 1.03
 
 
 # -- what the numbers say --------------------------------------------------------------------------------
@@ -100,6 +102,27 @@ def buying_guide(points: list[Point], failures: list[Failure], workload: str) ->
     return words
 
 
+def shared_ceilings(points: list[Point], workload: str, prices: cost.Prices) -> list[str]:
+    """Where the shared servers would be full, from their CPU per request at the largest horizontal point:
+    the load past which more app servers stop helping, whatever the USL says."""
+    series = line_points(points, workload, "horizontal")
+    if not series or not series[-1].rps:
+        return []
+    top = series[-1]
+    parts = []
+    for name, kind, used in (("PostgreSQL", "db", top.postgres_cpu), ("nginx", "lb", top.nginx_cpu)):
+        instance = prices.instances[prices.defaults[kind]]
+        per_request = used / top.rps
+        if per_request > 0:
+            ceiling = instance.vcpus / per_request
+            parts.append(
+                f"{name} used {1000 * per_request:.2f} ms of CPU per request, so Terraform's {kind} server "
+                f"({instance.name}, {instance.vcpus} vCPUs) would be full at ~{ceiling:.0f} req/s "
+                f"(~{ceiling / series[0].rps:.0f} one-unit app servers)"
+            )
+    return [f"- Past this machine: {'; '.join(parts)}. Beyond that, more app servers stop helping."] if parts else []
+
+
 def usl_words(fit: usl.Fit | None) -> str:
     if fit is None:
         return "too few valid points to fit"
@@ -154,11 +177,10 @@ def conclusion(points: list[Point], failures: list[Failure], settings: Settings)
             if v.units == h.units and v.units > 1
         ]  # fmt: skip
         for v, h in pairs:
+            ratio = max(v.rps, h.rps) / max(min(v.rps, h.rps), 1e-9)
             winner = "one bigger server" if v.rps >= h.rps else "more servers"
-            words.append(
-                f"- At {v.units} units {winner} serves more: {v.rps:.0f} vs {h.rps:.0f} req/s "
-                f"({max(v.rps, h.rps) / max(min(v.rps, h.rps), 1e-9):.2f}x)."
-            )
+            verdict = "both serve about the same" if ratio < SAME else f"{winner} serves more"
+            words.append(f"- At {v.units} units {verdict}: {v.rps:.0f} vs {h.rps:.0f} req/s ({ratio:.2f}x).")
         for f in (f for f in failures if f.workload == workload):
             words.append(
                 (f"- Kill one of {f.servers} servers" if f.servers > 1 else "- Kill the only server")
@@ -166,6 +188,7 @@ def conclusion(points: list[Point], failures: list[Failure], settings: Settings)
                 f"{f.errors} failed requests, back "
                 + (f"{f.recovery_s:.0f} s after the kill." if f.recovery_s is not None else "not within the step.")
             )
+        words += shared_ceilings(points, workload, prices=cost.load())
         words += buying_guide(points, failures, workload)
         words.append("")
     return words

@@ -39,7 +39,7 @@ class Settings:
                 unit=float(env.get("UNIT") or 0.25),
                 points=int(env.get("POINTS") or (2 if quick else 4)),
                 slo_p95_ms=float(env.get("SLO_P95_MS") or 500),
-                step_seconds=float(env.get("STEP_SECONDS") or (10 if quick else 15)),
+                step_seconds=float(env.get("STEP_SECONDS") or (8 if quick else 15)),
                 workers_per_unit=int(env.get("WORKERS_PER_UNIT") or 2),
                 workloads=tuple((env.get("WORKLOADS") or ",".join(WORKLOADS)).split(",")),
                 locust_processes=int(env.get("PROCESSES") or 1),
