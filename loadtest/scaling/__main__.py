@@ -23,7 +23,7 @@ from loadtest.scaling.stack_target import StackTarget
 from loadtest.scaling.workloads import WORKLOADS
 
 ROOT = Path(__file__).resolve().parents[2]
-FAILURE_SECONDS = 40
+FAILURE_SECONDS = 45
 QUICK_FAILURE_SECONDS = 16
 
 

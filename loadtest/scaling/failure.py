@@ -8,6 +8,7 @@ in a row at >= 90 % of the throughput before it).
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +35,11 @@ class Failure:
     kill_at_s: float = 0.0
 
 
-def analyse(failure: Failure, timeline: list[tuple[int, int, int]], warmup: float, kill_at: float) -> Failure:
+def analyse(failure: Failure, timeline: list[tuple[int, int, int]], steady_from: float, kill_at: float) -> Failure:
+    """`steady_from`: seconds into the step when the warm-up and the sign-ins were over."""
     ok = [row[1] for row in timeline]
     kill = int(kill_at)
-    before = ok[int(warmup) + 1 : kill]
+    before = ok[math.ceil(steady_from) : kill]
     failure.before_rps = statistics.fmean(before) if before else 0.0
     failure.errors = sum(row[2] for row in timeline[kill:])
     failure.requests = sum(row[1] + row[2] for row in timeline[kill:])
@@ -49,7 +51,8 @@ def analyse(failure: Failure, timeline: list[tuple[int, int, int]], warmup: floa
         None,
     )  # fmt: skip
     failure.recovery_s = None if back is None else back - kill_at
-    during = ok[kill + 1 : back if back is not None else len(ok)]  # the kill's own second is partly before it
+    # From the second after the kill's (partly before it) until recovery; at least that one second.
+    during = ok[kill + 1 : max(back if back is not None else len(ok), kill + 2)]
     failure.kept = statistics.fmean(during) / failure.before_rps if during and failure.before_rps else 0.0
     return failure
 
@@ -65,7 +68,8 @@ def run(
 ) -> Failure:
     """One step of `seconds` at `users`; one app server killed a third of the way in."""
     line, units, servers = point
-    kill_at = float(max(int(workload.warmup_seconds) + 3, int(seconds // 4)))
+    kill_at = float(max(int(workload.warmup_seconds) + 3, int(seconds // 3)))
     step = steps.run(target, workload, users, seconds, workdir, processes, at=(kill_at, target.kill_app_server))
     target.wait_recovered()
-    return analyse(Failure(workload.name, line, units, servers, users), step.timeline, workload.warmup_seconds, kill_at)
+    steady_from = min(step.measured_from_s, kill_at - 1)
+    return analyse(Failure(workload.name, line, units, servers, users), step.timeline, steady_from, kill_at)

@@ -233,7 +233,7 @@ def plot(out: Path, points: list[Point], failures: list[Failure], settings: Sett
             if fit:
                 xs = [1 + i / 10 for i in range(10 * (2 * settings.points - 1) + 1)]
                 axis.plot(xs, [fit.throughput(x) for x in xs], ":", color=axis.lines[-1].get_color(), alpha=0.6,
-                          label=f"{line}: USL fit, sigma {fit.sigma:.2f} kappa {fit.kappa:.3f}")  # fmt: skip
+                          label=f"{line}: USL fit, sigma {fit.sigma:.3f} kappa {fit.kappa:.4f}")  # fmt: skip
         axis.set(title=f"Throughput within the SLO: {workload}", xlabel=unit, ylabel="req/s")
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
@@ -280,8 +280,8 @@ def plot(out: Path, points: list[Point], failures: list[Failure], settings: Sett
     figure.savefig(out / "cost.png", dpi=100)
     plt.close(figure)
 
-    figure, axis = plt.subplots(figsize=(6.5, 4.5))
-    labels = [f"{f.workload}\n{f.line} {f.servers}x" for f in failures]
+    figure, axis = plt.subplots(figsize=(1.2 * len(failures) + 2, 4.5))
+    labels = [f"{f.workload}\n1 of {f.servers}" if f.servers > 1 else f"{f.workload}\nthe only one" for f in failures]
     axis.bar(
         labels,
         [100 * f.kept for f in failures],

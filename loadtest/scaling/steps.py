@@ -92,6 +92,7 @@ class DbActivity:
 class Step:
     users: int
     seconds: float = 0.0  # the measured window
+    measured_from_s: float = 0.0  # where the window starts, in seconds from the step's start
     requests: int = 0
     errors: int = 0
     rate_limited: int = 0
@@ -235,5 +236,6 @@ def run(
     last = readings[-1]
     step.cpu = {name: (last[1][name] - first[1][name]) / (last[0] - first[0]) for name in last[1]}
     summarise(step, rows, started, (first[0], last[0]))
+    step.measured_from_s = first[0] - started
     step.db = DbActivity.parse(sampled[0] if sampled else "")
     return step
