@@ -17,7 +17,7 @@ from pathlib import Path
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 # The quota is enforced per period: 100 ms is the kernel's, systemd's and Kubernetes' default. A shorter
 # one (CPU_PERIOD_MS=10) spreads the quota more evenly, but a request then loses the CPU several times
-# and pays to refill the caches each time: under a quarter-CPU quota the front page cost about 30 % more
+# and pays to refill the caches each time: under a quarter-CPU quota the front page cost 20-30 % more
 # CPU per request (docs/scaling.md, "Method").
 PERIOD_US = int(float(os.environ.get("CPU_PERIOD_MS") or 100) * 1000)
 GROUP_PREFIX = "scaleboard"
