@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -33,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from deploy.local import stack as local_stack  # noqa: E402 - needs the sys.path line above
 from loadtest import speed_of_light  # noqa: E402
 from loadtest.cpu import _children, tree_cpu_seconds  # noqa: E402
+from loadtest.progress import log  # noqa: E402
 from loadtest.report_dir import report_dir  # noqa: E402
 
 PORTS = 18600  # nginx; PostgreSQL +1, the app server +2, the raw-WSGI reference +9
@@ -51,10 +51,6 @@ class Result:
     cpu_ms_per_request: float
     ratio_to_speed_of_light: float = 0.0
     nginx_to_direct: float = 0.0
-
-
-def log(message: str) -> None:
-    print(f"[{datetime.now(tz=UTC):%H:%M:%S}] {message}", flush=True)
 
 
 def pin(pids: list[int], cpu: int) -> None:

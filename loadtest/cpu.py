@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -27,34 +28,36 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def tree_cpu_seconds(*roots: int) -> float:
-    """User + system CPU of the `roots` and their live descendants, plus what their reaped children used.
-    Several roots share one scan of /proc."""
+def _tree(roots: tuple[int, ...]) -> Iterator[int]:
+    """The `roots` and their live descendants, from one scan of /proc."""
     children = _children()
-    total = 0.0
     stack = list(roots)
     while stack:
         pid = stack.pop()
+        yield pid
+        stack.extend(children.get(pid, []))
+
+
+def tree_cpu_seconds(*roots: int) -> float:
+    """User + system CPU of the `roots` and their live descendants, plus what their reaped children used.
+    Several roots share one scan of /proc."""
+    total = 0.0
+    for pid in _tree(roots):
         fields = _stat(pid)
         if fields:
             # utime, stime, cutime, cstime: fields 14-17 of stat, i.e. 11-14 after the name.
             total += sum(int(value) for value in fields[11:15]) / _TICKS
-        stack.extend(children.get(pid, []))
     return total
 
 
 def tree_rss_mib(*roots: int) -> float:
     """Resident memory of the `roots` and their live descendants, in MiB (shared pages counted per process,
     so an upper bound)."""
-    children = _children()
     total_kib = 0
-    stack = list(roots)
-    while stack:
-        pid = stack.pop()
+    for pid in _tree(roots):
         try:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
         total_kib += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-        stack.extend(children.get(pid, []))
     return total_kib / 1024

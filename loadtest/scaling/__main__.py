@@ -7,13 +7,13 @@ import signal
 import sys
 import time
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 
 from deploy.lab import lab as lab_module
 from deploy.lab.lab import LabError
 from deploy.local.cpu_cap import CpuCapError, check_available
 from deploy.local.stack import StackError
+from loadtest.progress import log
 from loadtest.report_dir import report_dir
 from loadtest.scaling import cost, failure, report
 from loadtest.scaling.lab_target import LabTarget, LabTargetError
@@ -25,10 +25,6 @@ from loadtest.scaling.workloads import WORKLOADS
 ROOT = Path(__file__).resolve().parents[2]
 FAILURE_SECONDS = 45
 QUICK_FAILURE_SECONDS = 16
-
-
-def log(message: str) -> None:
-    print(f"[{datetime.now(tz=UTC):%H:%M:%S}] {message}", flush=True)
 
 
 def configurations(points: int) -> list[tuple[str, int]]:

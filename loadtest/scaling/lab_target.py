@@ -14,18 +14,20 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from deploy.lab import lab as lab_module
 from deploy.local.cpu_cap import CpuCap
-from deploy.local.stack import BENCHMARK_ENV, BENCHMARK_NGINX
+from deploy.local.stack import BENCHMARK_ENV, BENCHMARK_NGINX, wait_for
 from loadtest.cpu import tree_cpu_seconds, tree_rss_mib
 from loadtest.scaling.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_PORT = 8000  # where the app hosts' gunicorn listens (site.yml's app_port)
+# Where the app hosts' gunicorn listens: site.yml's app_port, read from its one home.
+APP_PORT = yaml.safe_load((ROOT / "deploy/ansible/group_vars/all.yml").read_text())["app_port"]
 # Converging and seeding are not measured: app hosts get this much CPU while they run, then their unit.
 CONVERGE_CPUS = 1.0
 
@@ -103,7 +105,7 @@ class LabTarget:
         self.resize(pool, cpus)  # the "instance size" of this point
         for host in pool:
             self.wait_serving(host)
-        wait_for(self.url + "/readyz")
+        wait_for(self.url + "/readyz", timeout=120)
 
     @staticmethod
     def resize(hosts: list[lab_module.Host], cpus: float) -> None:
@@ -172,17 +174,3 @@ class LabTarget:
         loop = f'for i in $(seq {timeout}); do python3 -c "{probe}" 2>/dev/null && exit 0; sleep 1; done; exit 1'
         if lab_module.ssh(host, loop, check=False, timeout=timeout + 30).returncode != 0:
             raise LabTargetError(f"{host.name}'s app server did not answer /healthz within {timeout} s")
-
-
-def wait_for(url: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - the lab's own http URL
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise LabTargetError(f"{url} did not answer 200 within {timeout:.0f} s")
-        time.sleep(1)
