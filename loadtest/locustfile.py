@@ -181,7 +181,8 @@ class Writer(BoardUser):
         token = self.form_token(f"/post/{post_id}", "/post/[id]")
         if self.signed_in and token:
             self.client.post(
-                f"/post/{post_id}/vote", data={"csrfmiddlewaretoken": token}, name="POST /post/[id]/vote",
+                f"/post/{post_id}/vote", name="POST /post/[id]/vote",
+                data={"csrfmiddlewaretoken": token, "up": random.choice("10")},
                 headers={"Accept": "application/json", "Referer": f"{self.host}/post/{post_id}"},
             )  # fmt: skip
 
@@ -246,7 +247,7 @@ class ApiClient(BoardUser):
     @task(1)
     def vote(self) -> None:
         if self.auth:
-            self.client.post(f"/api/posts/{self.some_post()}/vote", headers=self.auth, name="POST /api/posts/[id]/vote")
+            self.client.put(f"/api/posts/{self.some_post()}/vote", headers=self.auth, name="PUT /api/posts/[id]/vote")
 
 
 # --- thresholds and the run summary -----------------------------------------------------------------

@@ -87,9 +87,11 @@ def vote_button(action: str, voted: bool, facts: PageFacts) -> Markup:
     if not facts.signed_in:
         return Markup(f'<a class="arrow" href="{escape(facts.login_next)}" title="log in to vote">&#9650;</a>')  # noqa: S704
     state = ' voted" aria-pressed="true' if voted else '" aria-pressed="false'
+    becomes = "0" if voted else "1"  # the form says what the vote becomes, so a resend changes nothing
     return Markup(  # noqa: S704 - built from escaped values and the CSRF input (Markup)
         f'<form class="vote" method="post" action="{escape(action)}" data-vote>{facts.csrf_input}'
         f'<input type="hidden" name="next" value="{escape(facts.here)}">'
+        f'<input type="hidden" name="up" value="{becomes}">'
         f'<button type="submit" class="arrow{state}" title="vote">&#9650;</button></form>'
     )
 

@@ -1,6 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from scaleboard.ops import views as ops_views
+
+from config.converters import DatabaseId
+
+# Before the includes below, which read `<id:...>` as they load.
+register_converter(DatabaseId, "id")
 
 urlpatterns = [
     path("", include("scaleboard.board.urls")),

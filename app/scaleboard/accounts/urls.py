@@ -10,4 +10,5 @@ urlpatterns = [
     # Only characters Django allows in usernames, so odd bytes (e.g. NUL) are a 404, never a database error.
     re_path(r"^user/(?P<username>[\w.@+-]+)$", views.profile, name="profile"),
     path("settings/tokens", views.api_tokens, name="api-tokens"),
+    path("settings/tokens/<id:token_id>/revoke", views.api_token_revoke, name="api-token-revoke"),
 ]

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
 from scaleboard.accounts import selectors, services
 from scaleboard.accounts.forms import ApiTokenForm, SignupForm
@@ -25,13 +26,24 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     return render(request, "accounts/profile.html", {"profile": selectors.user_profile(username=username)})
 
 
+# never_cache: the page shows a new token once; no cache, shared or the browser's, may keep a copy.
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
-        _, new_token = services.api_token_create(user=request.user, name=form.cleaned_data["name"])  # type: ignore[arg-type]  # login_required
+        _, new_token = services.api_token_create(user=request.user, **form.cleaned_data)  # type: ignore[arg-type]  # login_required
         form = ApiTokenForm()
     tokens = selectors.api_token_list(user=request.user)  # type: ignore[arg-type]  # login_required
     return render(request, "accounts/api_tokens.html", {"form": form, "tokens": tokens, "new_token": new_token})
+
+
+@never_cache
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    if not services.api_token_revoke(user=request.user, token_id=token_id):  # type: ignore[arg-type]  # login_required
+        raise Http404("No such token")
+    return redirect("api-tokens")

@@ -1,4 +1,4 @@
-"""Who may write through the API: a personal token (no CSRF), or a browser session that passes CSRF."""
+"""Who the API's user is: a personal token (no CSRF), or a browser session that passes CSRF."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from functools import wraps
 
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from django.views.decorators.csrf import csrf_exempt
 
 from scaleboard.accounts.services import api_token_authenticate
 from scaleboard.api.responses import error
@@ -23,10 +22,9 @@ def _csrf_failure(request: HttpRequest) -> str | None:
     return None if rejected is None else "CSRF check failed: send the X-CSRFToken header from the csrftoken cookie"
 
 
-def api_write(view: View) -> View:
-    """Authenticate an API write. Token requests skip CSRF: a token is not sent by browsers on their own."""
+def api_user(view: View) -> View:
+    """Require a user. Token requests skip CSRF: a token is not sent by browsers on their own."""
 
-    @csrf_exempt
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         header = request.headers.get("Authorization", "")
@@ -36,7 +34,7 @@ def api_write(view: View) -> View:
                 return error(401, "Authorization header must be 'Token <your token>'")
             user = api_token_authenticate(plain=plain.strip())
             if user is None:
-                return error(401, "invalid or revoked API token")
+                return error(401, "invalid, expired or revoked API token")
             request.user = user
         elif request.user.is_authenticated:
             failure = _csrf_failure(request)

@@ -1,11 +1,17 @@
-"""The OpenAPI 3 description of /api/. Tests validate every API response against it."""
+"""The OpenAPI 3 description of /api/. Request bodies and parameters come from scaleboard.api.schemas, which
+the views validate with; tests validate every API response against this document, and a fuzzer runs it."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from scaleboard.api import schemas
+from scaleboard.board.selectors import MAX_CURSOR_LENGTH, SORTS
+
 _ERROR = {"$ref": "#/components/responses/Error"}
-_ID = {"type": "integer", "minimum": 1}
+_ID = schemas.ID.schema()
+# Any answer may be 503 (the database is unavailable); writes may also be refused for their rate.
+_ALWAYS = {"503": _ERROR}
 
 
 _POST_SUMMARY: dict[str, Any] = {
@@ -25,31 +31,57 @@ _POST_SUMMARY: dict[str, Any] = {
 }
 
 
+_TOKEN: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "name", "prefix", "created", "last_used", "expires"],
+    "properties": {
+        "id": _ID,
+        "name": {"type": "string"},
+        "prefix": {"type": "string", "description": "The token's first characters, to tell tokens apart"},
+        "created": {"type": "string", "format": "date-time"},
+        "last_used": {"type": "string", "format": "date-time", "nullable": True},
+        "expires": {"type": "string", "format": "date-time", "nullable": True},
+    },
+}
+
+
 def _path_id(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": _ID}
+
+
+def _read(summary: str, ok_text: str, ok_schema: str, *errors: str) -> dict[str, Any]:
+    responses = {"200": {"description": ok_text, "content": _json(ok_schema)}}
+    return {"summary": summary, "responses": {**responses, **{status: _ERROR for status in errors}, **_ALWAYS}}
 
 
 def _json(schema_name: str) -> dict[str, Any]:
     return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}
 
 
-def _write(summary: str, request: str | None, ok_status: str, ok_schema: str, ok_text: str) -> dict[str, Any]:
+def _write(summary: str, request: str | None, ok_status: str, ok_schema: str | None, ok_text: str) -> dict[str, Any]:
+    ok: dict[str, Any] = {"description": ok_text}
+    if ok_schema:
+        ok["content"] = _json(ok_schema)
+    errors = ["401", "403", "404", "429"] + (["400", "409", "413", "415"] if request else [])
     operation: dict[str, Any] = {
         "summary": summary,
         "security": [{"token": []}, {"session": []}],
-        "responses": {
-            ok_status: {"description": ok_text, "content": _json(ok_schema)},
-            "400": _ERROR,
-            "401": _ERROR,
-            "403": _ERROR,
-            "404": _ERROR,
-            "413": _ERROR,
-            "415": _ERROR,
-        },
+        "responses": {ok_status: ok, **{status: _ERROR for status in sorted(errors)}, **_ALWAYS},
     }
     if request:
         operation["requestBody"] = {"required": True, "content": _json(request)}
     return operation
+
+
+def _vote(thing: str, id_name: str) -> dict[str, Any]:
+    return {
+        "parameters": [_path_id(id_name)],
+        "put": _write(f"Vote for a {thing}; voting again changes nothing", None, "200", "VoteResult", "The vote"),
+        "delete": _write(
+            f"Take back your vote on a {thing}; again changes nothing", None, "200", "VoteResult", "The vote"
+        ),
+    }
 
 
 def document() -> dict[str, Any]:
@@ -57,85 +89,76 @@ def document() -> dict[str, Any]:
         "openapi": "3.0.3",
         "info": {
             "title": "Scaleboard API",
-            "version": "1.0.0",
+            "version": "2.0.0",
             "description": "Posts, comments and votes. Reads are public. Writes need a session (with the "
-            "X-CSRFToken header) or a personal token from /settings/tokens: `Authorization: Token <token>`.",
+            "X-CSRFToken header) or a personal token from /settings/tokens: `Authorization: Token <token>`. "
+            "Every answer is JSON; errors are {error, fields?}. Unknown fields in a body are refused (400). "
+            "Writes are rate limited per user and per client address (429 with Retry-After).",
         },
         "paths": {
             "/api/posts": {
                 "get": {
-                    "summary": "List posts, newest page first, with cursor pagination",
+                    **_read(
+                        "List posts, a page at a time, with cursor pagination", "A page of posts", "PostPage", "400"
+                    ),
                     "parameters": [
                         {
                             "name": "sort",
                             "in": "query",
-                            "schema": {"type": "string", "enum": ["hot", "new"], "default": "hot"},
+                            "schema": {"type": "string", "enum": list(SORTS), "default": "hot"},
                         },
                         {
                             "name": "limit",
                             "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 30},
+                            "schema": {**schemas.LIMIT.schema(), "default": schemas.DEFAULT_LIMIT},
                         },
                         {
                             "name": "cursor",
                             "in": "query",
-                            "schema": {"type": "string"},
-                            "description": "next_cursor of the previous page",
+                            "schema": {"type": "string", "maxLength": MAX_CURSOR_LENGTH},
+                            "description": "next_cursor of the previous page (of the same sort)",
                         },
                     ],
-                    "responses": {
-                        "200": {"description": "A page of posts", "content": _json("PostPage")},
-                        "400": _ERROR,
-                    },
                 },
                 "post": _write("Submit a post", "PostCreate", "201", "Post", "The new post"),
             },
             "/api/posts/{post_id}": {
                 "parameters": [_path_id("post_id")],
-                "get": {
-                    "summary": "One post",
-                    "responses": {
-                        "200": {"description": "The post", "content": _json("Post")},
-                        "404": _ERROR,
-                    },
-                },
+                "get": _read("One post", "The post", "Post", "404"),
             },
             "/api/posts/{post_id}/comments": {
                 "parameters": [_path_id("post_id")],
-                "get": {
-                    "summary": "All comments of a post, depth-first (replies follow their parent)",
-                    "responses": {
-                        "200": {"description": "The comment thread", "content": _json("CommentList")},
-                        "404": _ERROR,
-                    },
-                },
+                "get": _read(
+                    "All comments of a post, depth-first (replies follow their parent)",
+                    "The comment thread",
+                    "CommentList",
+                    "404",
+                ),
                 "post": _write(
-                    "Comment on a post or reply to a comment",
+                    "Comment on a post or reply to a comment (409: parent_id is not a comment on this post)",
                     "CommentCreate",
                     "201",
                     "Comment",
                     "The new comment",
                 ),
             },
-            "/api/posts/{post_id}/vote": {
-                "parameters": [_path_id("post_id")],
+            "/api/posts/{post_id}/vote": _vote("post", "post_id"),
+            "/api/comments/{comment_id}/vote": _vote("comment", "comment_id"),
+            "/api/tokens": {
+                "get": {
+                    **_write("Your personal API tokens (never the secret)", None, "200", "TokenList", "Your tokens"),
+                },
                 "post": _write(
-                    "Vote for a post; voting again takes the vote back",
-                    None,
-                    "200",
-                    "VoteResult",
-                    "The vote state and new score",
+                    "Create a personal API token; the answer holds the secret, shown only this once",
+                    "TokenCreate",
+                    "201",
+                    "NewToken",
+                    "The new token and its secret",
                 ),
             },
-            "/api/comments/{comment_id}/vote": {
-                "parameters": [_path_id("comment_id")],
-                "post": _write(
-                    "Vote for a comment; voting again takes the vote back",
-                    None,
-                    "200",
-                    "VoteResult",
-                    "The vote state and new score",
-                ),
+            "/api/tokens/{token_id}": {
+                "parameters": [_path_id("token_id")],
+                "delete": _write("Revoke one of your tokens; it stops working at once", None, "204", None, "Revoked"),
             },
         },
         "components": {
@@ -186,16 +209,6 @@ def document() -> dict[str, Any]:
                         "next_cursor": {"type": "string", "nullable": True},
                     },
                 },
-                "PostCreate": {
-                    "type": "object",
-                    "required": ["title"],
-                    "description": "Exactly one of url and body.",
-                    "properties": {
-                        "title": {"type": "string", "maxLength": 200},
-                        "url": {"type": "string", "format": "uri", "maxLength": 2000},
-                        "body": {"type": "string", "maxLength": 20000},
-                    },
-                },
                 "Comment": {
                     "type": "object",
                     "additionalProperties": False,
@@ -217,13 +230,18 @@ def document() -> dict[str, Any]:
                     "additionalProperties": False,
                     "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}}},
                 },
-                "CommentCreate": {
+                **{body.name: body.schema() for body in schemas.BODIES},
+                "Token": _TOKEN,
+                "NewToken": {
+                    **_TOKEN,
+                    "required": [*_TOKEN["required"], "token"],
+                    "properties": {**_TOKEN["properties"], "token": {"type": "string"}},
+                },
+                "TokenList": {
                     "type": "object",
-                    "required": ["body"],
-                    "properties": {
-                        "body": {"type": "string", "maxLength": 10000},
-                        "parent_id": {"type": "integer", "nullable": True},
-                    },
+                    "required": ["items"],
+                    "additionalProperties": False,
+                    "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Token"}}},
                 },
                 "VoteResult": {
                     "type": "object",

@@ -5,20 +5,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError
-from django.forms.utils import ErrorDict
 from django.http import HttpRequest, JsonResponse
 
+from scaleboard.accounts.models import ApiToken
 from scaleboard.board.models import Comment, Post
 from scaleboard.board.rows import CommentRow, PostRow
 from scaleboard.board.selectors import ThreadedComment
 
 
 class BadRequest(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    """An answer with an error status and the JSON error shape; raised where the problem is found."""
+
+    def __init__(self, status: int, message: str, fields: dict[str, list[str]] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.fields = fields
 
 
 def error(status: int, message: str, fields: dict[str, list[str]] | None = None) -> JsonResponse:
@@ -26,11 +30,6 @@ def error(status: int, message: str, fields: dict[str, list[str]] | None = None)
     if fields:
         body["fields"] = fields
     return JsonResponse(body, status=status)
-
-
-def form_error(errors: ErrorDict) -> JsonResponse:
-    fields = {name: [str(message) for message in messages] for name, messages in errors.items()}
-    return error(400, "invalid input", fields)
 
 
 def validation_error(exc: ValidationError) -> JsonResponse:
@@ -43,19 +42,25 @@ def validation_error(exc: ValidationError) -> JsonResponse:
     return error(400, "; ".join(exc.messages))
 
 
-def json_body(request: HttpRequest) -> dict[str, Any]:
-    """The request's JSON object, or BadRequest with the status that fits."""
+def json_body(request: HttpRequest) -> Any:
+    """The request's JSON value, or BadRequest with the status that fits. The caller's schema checks its shape."""
     if request.content_type != "application/json":
         raise BadRequest(415, "send a JSON body with Content-Type: application/json")
     try:
-        data = json.loads(request.body or b"null")
+        return json.loads(request.body or b"null", parse_constant=_no_constant)
     except RequestDataTooBig as exc:
-        raise BadRequest(413, "request body too large") from exc
+        raise BadRequest(
+            413, f"request body too large (the limit is {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes)"
+        ) from exc
+    except RecursionError as exc:
+        raise BadRequest(400, "malformed JSON: nested too deeply") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(400, f"malformed JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise BadRequest(400, "the JSON body must be an object")
-    return data
+
+
+def _no_constant(name: str) -> None:
+    # Python's json accepts NaN and Infinity; JSON does not.
+    raise ValueError(f"{name} is not JSON")
 
 
 def post_json(post: Post | PostRow, *, with_body: bool = False) -> dict[str, Any]:
@@ -89,3 +94,15 @@ def comment_json(comment: Comment | CommentRow, depth: int = 0) -> dict[str, Any
 
 def thread_json(thread: list[ThreadedComment]) -> list[dict[str, Any]]:
     return [comment_json(item.comment, item.depth) for item in thread]
+
+
+def token_json(token: ApiToken) -> dict[str, Any]:
+    """A token as its owner may see it later: never the secret, only its first characters."""
+    return {
+        "id": token.pk,
+        "name": token.name,
+        "prefix": token.prefix,
+        "created": token.created.isoformat(),
+        "last_used": token.last_used.isoformat() if token.last_used else None,
+        "expires": token.expires.isoformat() if token.expires else None,
+    }

@@ -1,141 +1,181 @@
-"""The JSON API. Reads are public; writes go through api_write (token or session + CSRF)."""
+"""The JSON API. Reads of the board are public; writes and tokens need a user (api_user: token or session + CSRF).
+
+Every answer under /api/ is JSON, errors included: `endpoint` answers unlisted methods with 405 and `not_found`
+answers every path the API does not have.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_safe
 
-from scaleboard.api.auth import api_write
+from scaleboard.accounts import selectors as account_selectors
+from scaleboard.accounts import services as account_services
+from scaleboard.api import schemas
+from scaleboard.api.auth import api_user
 from scaleboard.api.openapi import document
 from scaleboard.api.responses import (
     BadRequest,
     comment_json,
     error,
-    form_error,
     json_body,
     post_json,
     thread_json,
+    token_json,
     validation_error,
 )
 from scaleboard.board import selectors, services
-from scaleboard.board.forms import CommentForm, PostForm
 from scaleboard.board.models import Comment, Post
 
-DEFAULT_LIMIT = 30
-MAX_LIMIT = 100
+View = Callable[..., HttpResponse]
 
 
-def _json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Turn the API's expected failures into JSON errors instead of HTML pages."""
+def endpoint(**methods: View) -> View:
+    """One path of the API: dispatch by method, 405 (with Allow) for the rest, expected failures as JSON."""
+    allowed = sorted({*methods, *(["HEAD"] if "GET" in methods else [])})
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    # csrf_exempt: views that need a user go through api_user, which runs the CSRF check for session users.
+    @csrf_exempt
+    def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        handler = methods.get("GET" if request.method == "HEAD" else str(request.method))
+        if handler is None:
+            response = error(405, f"{request.method} is not allowed here; use {', '.join(allowed)}")
+            response["Allow"] = ", ".join(allowed)
+            return response
         try:
-            return view(request, *args, **kwargs)
+            return handler(request, *args, **kwargs)
         except BadRequest as exc:
-            return error(exc.status, exc.message)
+            return error(exc.status, exc.message, exc.fields)
+        except schemas.InvalidBody as exc:
+            return error(400, "invalid input", exc.fields)
         except ValidationError as exc:
             return validation_error(exc)
-        except (Post.DoesNotExist, Comment.DoesNotExist):
+        except ObjectDoesNotExist:
             return error(404, "not found")
 
-    return wrapper
+    return view
 
 
-def _limit(request: HttpRequest) -> int:
-    raw = request.GET.get("limit", str(DEFAULT_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadRequest(400, f"limit must be an integer from 1 to {MAX_LIMIT}")
-    return int(raw)
+@csrf_exempt
+def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    return error(404, f"no such API path: {request.path}; see /api/docs")
 
 
 @require_safe
+def docs(request: HttpRequest) -> HttpResponse:
+    return render(request, "api/docs.html", {"api": document()})
+
+
 def openapi(request: HttpRequest) -> JsonResponse:
     return JsonResponse(document())
 
 
-# csrf_exempt here only because POST is delegated to an api_write view, which runs the CSRF check itself
-# for session users (token users need none).
-@csrf_exempt
-@require_http_methods(["GET", "POST"])
-@_json_errors
-def posts(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        return _post_create(request)
+# --- posts ---------------------------------------------------------------------------------------
+def post_list(request: HttpRequest) -> JsonResponse:
     sort = request.GET.get("sort", "hot")
     if sort not in selectors.SORTS:
         raise BadRequest(400, f"sort must be one of: {', '.join(selectors.SORTS)}")
     try:
+        limit = schemas.query_limit(request.GET.get("limit"))
         page, next_cursor = selectors.post_page(
-            viewer=request.user, sort=sort, cursor=request.GET.get("cursor"), limit=_limit(request)
+            viewer=request.user, sort=sort, cursor=request.GET.get("cursor"), limit=limit
         )
-    except selectors.BadCursor as exc:
+    except ValueError as exc:  # selectors.BadCursor included
         raise BadRequest(400, str(exc)) from exc
     return JsonResponse({"items": [post_json(post) for post in page], "next_cursor": next_cursor})
 
 
-@api_write
-def _post_create(request: HttpRequest) -> HttpResponse:
-    form = PostForm(json_body(request))
-    if not form.is_valid():
-        return form_error(form.errors)
-    post = services.post_create(author=request.user, **form.cleaned_data)  # type: ignore[arg-type]  # api_write
+@api_user
+def post_create(request: HttpRequest) -> JsonResponse:
+    data = schemas.POST_CREATE.validate(json_body(request))
+    post = services.post_create(
+        author=request.user,  # type: ignore[arg-type]  # api_user
+        title=data["title"],
+        url=data["url"] or "",
+        body=data["body"] or "",
+    )
     return JsonResponse(post_json(post, with_body=True), status=201)
 
 
-@require_safe
-def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = Post.objects.select_related("author").filter(pk=post_id).first()
-    if post is None:
-        return error(404, "not found")
+def post_detail(request: HttpRequest, post_id: int) -> JsonResponse:
+    post = Post.objects.select_related("author").get(pk=post_id)
     return JsonResponse(post_json(post, with_body=True))
 
 
-@csrf_exempt  # POST is delegated to an api_write view, as in posts()
-@require_http_methods(["GET", "POST"])
-@_json_errors
-def post_comments(request: HttpRequest, post_id: int) -> HttpResponse:
-    if request.method == "POST":
-        return _comment_create(request, post_id)
+# --- comments ------------------------------------------------------------------------------------
+def comment_list(request: HttpRequest, post_id: int) -> JsonResponse:
     if not Post.objects.filter(pk=post_id).exists():
-        return error(404, "not found")
+        raise Post.DoesNotExist
     thread = selectors.comment_thread(viewer=request.user, post_id=post_id)
     return JsonResponse({"items": thread_json(thread)})
 
 
-@api_write
-def _comment_create(request: HttpRequest, post_id: int) -> HttpResponse:
-    data = json_body(request)
-    form = CommentForm({"body": data.get("body"), "parent": data.get("parent_id")})
-    if not form.is_valid():
-        errors = {("parent_id" if k == "parent" else k): v for k, v in form.errors.items()}
-        return form_error(errors)  # type: ignore[arg-type]  # same shape as ErrorDict
-    comment = services.comment_create(
-        author=request.user,  # type: ignore[arg-type]  # api_write
-        post_id=post_id,
-        body=form.cleaned_data["body"],
-        parent_id=form.cleaned_data["parent"],
-    )
+@api_user
+def comment_create(request: HttpRequest, post_id: int) -> JsonResponse:
+    data = schemas.COMMENT_CREATE.validate(json_body(request))
+    try:
+        comment = services.comment_create(
+            author=request.user,  # type: ignore[arg-type]  # api_user
+            post_id=post_id,
+            body=data["body"],
+            parent_id=data["parent_id"],
+        )
+    except ValidationError as exc:
+        # The body passed the schema, so what is left is a parent_id that is not a comment on this post.
+        raise BadRequest(409, "; ".join(exc.messages), {"parent_id": exc.messages}) from exc
     comment = Comment.objects.select_related("author").get(pk=comment.pk)
     return JsonResponse(comment_json(comment), status=201)
 
 
-@require_POST
-@_json_errors
-@api_write
-def post_vote(request: HttpRequest, post_id: int) -> HttpResponse:
-    result = services.post_vote_toggle(user=request.user, post_id=post_id)  # type: ignore[arg-type]  # api_write
-    return JsonResponse({"voted": result.voted, "score": result.score})
+# --- votes: PUT sets the vote, DELETE takes it back; repeating either changes nothing ------------
+def _post_vote(up: bool) -> View:
+    @api_user
+    def view(request: HttpRequest, post_id: int) -> JsonResponse:
+        result = services.post_vote_set(user=request.user, post_id=post_id, up=up)  # type: ignore[arg-type]  # api_user
+        return JsonResponse({"voted": result.voted, "score": result.score})
+
+    return view
 
 
-@require_POST
-@_json_errors
-@api_write
-def comment_vote(request: HttpRequest, comment_id: int) -> HttpResponse:
-    result = services.comment_vote_toggle(user=request.user, comment_id=comment_id)  # type: ignore[arg-type]  # api_write
-    return JsonResponse({"voted": result.voted, "score": result.score})
+def _comment_vote(up: bool) -> View:
+    @api_user
+    def view(request: HttpRequest, comment_id: int) -> JsonResponse:
+        result = services.comment_vote_set(user=request.user, comment_id=comment_id, up=up)  # type: ignore[arg-type]  # api_user
+        return JsonResponse({"voted": result.voted, "score": result.score})
+
+    return view
+
+
+post_vote_up, post_vote_down = _post_vote(True), _post_vote(False)
+comment_vote_up, comment_vote_down = _comment_vote(True), _comment_vote(False)
+
+
+# --- personal tokens -----------------------------------------------------------------------------
+@api_user
+def token_list(request: HttpRequest) -> JsonResponse:
+    tokens = account_selectors.api_token_list(user=request.user)  # type: ignore[arg-type]  # api_user
+    return JsonResponse({"items": [token_json(token) for token in tokens]})
+
+
+@api_user
+def token_create(request: HttpRequest) -> JsonResponse:
+    data = schemas.TOKEN_CREATE.validate(json_body(request))
+    token, plain = account_services.api_token_create(
+        user=request.user,  # type: ignore[arg-type]  # api_user
+        name=data["name"],
+        expires_in_days=data["expires_in_days"],
+    )
+    return JsonResponse({**token_json(token), "token": plain}, status=201)
+
+
+@api_user
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    if not account_services.api_token_revoke(user=request.user, token_id=token_id):  # type: ignore[arg-type]  # api_user
+        return error(404, "not found")
+    return HttpResponse(status=204)

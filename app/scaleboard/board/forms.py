@@ -33,3 +33,9 @@ class PageForm(forms.Form):
 
     def page(self) -> int:
         return (self.cleaned_data.get("p") or 1) if self.is_valid() else 1
+
+
+class VoteForm(forms.Form):
+    # What the vote should become, not "toggle": sending the same form twice leaves one vote.
+    up = forms.TypedChoiceField(choices=[("1", "vote"), ("0", "take the vote back")], coerce=lambda value: value == "1")
+    next = forms.CharField(required=False, max_length=2000)

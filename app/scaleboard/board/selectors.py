@@ -6,10 +6,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from config.converters import MAX_ID
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.http import Http404
@@ -18,6 +20,10 @@ from scaleboard.accounts.models import User
 from scaleboard.board.rows import AuthorRef, CommentRow, PostRow
 
 PAGE_SIZE = 30
+# A cursor is base64 of [sort, key, id]: well under this for any key the API writes.
+MAX_CURSOR_LENGTH = 200
+# A hot rank is near epoch seconds / 45000 (ranking.py): a cursor key far outside this is not one we wrote.
+MAX_HOT = 1e12
 MAX_SEARCH_QUERY = 200
 SORTS = ("hot", "new")
 
@@ -136,15 +142,36 @@ def _encode_cursor(sort: str, post: PostRow) -> str:
 
 
 def _decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
-    """The (key, id) of the post the cursor points after."""
+    """The (key, id) of the post the cursor points after; BadCursor for anything this API did not hand out."""
+    if len(cursor) > MAX_CURSOR_LENGTH:  # also bounds how deeply its JSON can nest
+        raise BadCursor("invalid cursor")
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        cursor_sort, key, post_id = json.loads(raw)
-        if cursor_sort != sort or not isinstance(post_id, int):
-            raise BadCursor("cursor belongs to another listing")
-        return (float(key) if sort == "hot" else datetime.fromisoformat(key)), post_id
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadCursor("invalid cursor") from exc
+    if not (isinstance(decoded, list) and len(decoded) == 3 and decoded[0] in SORTS):
+        raise BadCursor("invalid cursor")
+    cursor_sort, key, post_id = decoded
+    if cursor_sort != sort:
+        raise BadCursor("cursor belongs to another listing")
+    # bool is an int in Python; ids and keys must be the types _encode_cursor writes, within their ranges.
+    if type(post_id) is not int or not 1 <= post_id <= MAX_ID:
+        raise BadCursor("invalid cursor")
+    return _cursor_key(sort, key), post_id
+
+
+def _cursor_key(sort: str, key: object) -> float | datetime:
+    if sort == "hot":
+        if type(key) not in (int, float) or not math.isfinite(key) or abs(key) > MAX_HOT:  # type: ignore[arg-type]
+            raise BadCursor("invalid cursor")
+        return float(key)  # type: ignore[arg-type]  # checked above
+    try:
+        created = datetime.fromisoformat(key) if isinstance(key, str) else None
+    except ValueError:
+        created = None
+    if created is None or created.tzinfo is None:
+        raise BadCursor("invalid cursor")
+    return created
 
 
 def post_page(*, viewer: Viewer, sort: str, cursor: str | None, limit: int) -> tuple[list[PostRow], str | None]:

@@ -46,33 +46,40 @@ def comment_create(*, author: User, post_id: int, body: str, parent_id: int | No
 
 
 @transaction.atomic
-def post_vote_toggle(*, user: User, post_id: int) -> VoteResult:
-    """Vote for a post, or take the vote back if there is one. Raises Post.DoesNotExist."""
-    # Locking the post serialises votes on it, so the toggle decision and the count never race.
+def post_vote_set(*, user: User, post_id: int, up: bool) -> VoteResult:
+    """Make the user's vote on a post what `up` says; the same call again changes nothing.
+
+    Raises Post.DoesNotExist."""
+    # Locking the post serialises votes on it, so the check, the write and the count never race.
     post = Post.objects.select_for_update().only("id", "author_id").get(pk=post_id)
-    delta = _toggle(PostVote, user=user, post=post)
-    Post.objects.filter(pk=post.pk).update(score=F("score") + delta, hot=HotRank(F("score") + delta, F("created")))
-    User.objects.filter(pk=post.author_id).update(karma=F("karma") + delta)
+    delta = _set_vote(PostVote, up=up, user=user, post=post)
+    if delta:
+        Post.objects.filter(pk=post.pk).update(score=F("score") + delta, hot=HotRank(F("score") + delta, F("created")))
+        User.objects.filter(pk=post.author_id).update(karma=F("karma") + delta)
     score = Post.objects.values_list("score", flat=True).get(pk=post.pk)
-    return VoteResult(voted=delta > 0, score=score)
+    return VoteResult(voted=up, score=score)
 
 
 @transaction.atomic
-def comment_vote_toggle(*, user: User, comment_id: int) -> VoteResult:
-    """Vote for a comment, or take the vote back. Raises Comment.DoesNotExist."""
+def comment_vote_set(*, user: User, comment_id: int, up: bool) -> VoteResult:
+    """Make the user's vote on a comment what `up` says (idempotent). Raises Comment.DoesNotExist."""
     comment = Comment.objects.select_for_update().only("id", "author_id").get(pk=comment_id)
-    delta = _toggle(CommentVote, user=user, comment=comment)
-    Comment.objects.filter(pk=comment.pk).update(score=F("score") + delta)
-    User.objects.filter(pk=comment.author_id).update(karma=F("karma") + delta)
+    delta = _set_vote(CommentVote, up=up, user=user, comment=comment)
+    if delta:
+        Comment.objects.filter(pk=comment.pk).update(score=F("score") + delta)
+        User.objects.filter(pk=comment.author_id).update(karma=F("karma") + delta)
     score = Comment.objects.values_list("score", flat=True).get(pk=comment.pk)
-    return VoteResult(voted=delta > 0, score=score)
+    return VoteResult(voted=up, score=score)
 
 
-def _toggle(vote_model: type[PostVote] | type[CommentVote], *, user: User, **target: Post | Comment) -> int:
-    """Remove the user's vote if there is one, else add it; +1 or -1 for the counters.
+def _set_vote(vote_model: type[PostVote] | type[CommentVote], *, up: bool, user: User, **target: Post | Comment) -> int:
+    """Add or remove the user's vote; +1, -1 or 0 (already so) for the counters.
 
     Callers hold a lock on the target row, so the check and the write cannot race."""
-    removed, _ = vote_model.objects.filter(user=user, **target).delete()
-    if not removed:
+    if up:
+        if vote_model.objects.filter(user=user, **target).exists():
+            return 0
         vote_model.objects.create(user=user, **target)
-    return -1 if removed else 1
+        return 1
+    removed, _ = vote_model.objects.filter(user=user, **target).delete()
+    return -removed

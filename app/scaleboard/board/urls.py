@@ -8,7 +8,7 @@ urlpatterns = [
     path("new", views.new, name="new"),
     path("search", views.search, name="search"),
     path("submit", views.submit, name="submit"),
-    path("post/<int:post_id>", views.post_detail, name="post"),
-    path("post/<int:post_id>/vote", views.post_vote, name="post-vote"),
-    path("comment/<int:comment_id>/vote", views.comment_vote, name="comment-vote"),
+    path("post/<id:post_id>", views.post_detail, name="post"),
+    path("post/<id:post_id>/vote", views.post_vote, name="post-vote"),
+    path("comment/<id:comment_id>/vote", views.comment_vote, name="comment-vote"),
 ]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from scaleboard.board import selectors, services
-from scaleboard.board.forms import CommentForm, PageForm, PostForm, SearchForm
+from scaleboard.board.forms import CommentForm, PageForm, PostForm, SearchForm, VoteForm
 from scaleboard.board.models import Comment, Post
 
 
@@ -81,29 +84,35 @@ def submit(request: HttpRequest) -> HttpResponse:
     return render(request, "board/submit.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def _vote_response(request: HttpRequest, result: services.VoteResult) -> HttpResponse:
+def _vote(request: HttpRequest, set_vote: Callable[[bool], services.VoteResult]) -> HttpResponse:
+    """Set the vote to what the form's `up` says (1 or 0), so a resent form changes nothing."""
+    form = VoteForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("The vote form needs up=1 or up=0.\n", status=400, content_type="text/plain")
+    result = set_vote(form.cleaned_data["up"])
     # fetch() asks for JSON; a plain form POST (no JavaScript) goes back to the page it came from.
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"voted": result.voted, "score": result.score})
-    back = request.POST.get("next", "")
-    return redirect(back if back.startswith("/") and not back.startswith("//") else "board:hot")
+    back = form.cleaned_data["next"]
+    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return redirect(back if safe else "board:hot")
 
 
 @login_required
 @require_POST
 def post_vote(request: HttpRequest, post_id: int) -> HttpResponse:
+    user = request.user
     try:
-        result = services.post_vote_toggle(user=request.user, post_id=post_id)  # type: ignore[arg-type]  # login_required
+        return _vote(request, lambda up: services.post_vote_set(user=user, post_id=post_id, up=up))  # type: ignore[arg-type]  # login_required
     except Post.DoesNotExist as exc:
         raise Http404("No such post") from exc
-    return _vote_response(request, result)
 
 
 @login_required
 @require_POST
 def comment_vote(request: HttpRequest, comment_id: int) -> HttpResponse:
+    user = request.user
     try:
-        result = services.comment_vote_toggle(user=request.user, comment_id=comment_id)  # type: ignore[arg-type]  # login_required
+        return _vote(request, lambda up: services.comment_vote_set(user=user, comment_id=comment_id, up=up))  # type: ignore[arg-type]  # login_required
     except Comment.DoesNotExist as exc:
         raise Http404("No such comment") from exc
-    return _vote_response(request, result)

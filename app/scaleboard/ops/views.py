@@ -19,8 +19,17 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 log = logging.getLogger(__name__)
 
 
-def _not_ready(reason: str) -> JsonResponse:
-    return JsonResponse({"status": "unavailable", "reason": reason}, status=503)
+def _not_ready(request: HttpRequest, reason: str) -> JsonResponse:
+    log.warning("not ready: %s", reason)
+    # Probes need only the status; the reason (migration names, error classes) is for the operators' networks.
+    shown = reason if _client_allowed(request) else "see the app server's log"
+    return JsonResponse({"status": "unavailable", "reason": shown}, status=503)
+
+
+class _Migrations:
+    # Once this process has seen every migration of its code applied, they stay applied: later probes skip
+    # building the migration graph and only check the database connection.
+    all_applied = False
 
 
 @never_cache
@@ -30,13 +39,16 @@ def readyz(request: HttpRequest) -> JsonResponse:
     connection = connections[DEFAULT_DB_ALIAS]
     try:
         connection.ensure_connection()
-        executor = MigrationExecutor(connection)
-        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        plan = []
+        if not _Migrations.all_applied:
+            executor = MigrationExecutor(connection)
+            plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     except DatabaseError as exc:
-        return _not_ready(f"database unreachable: {exc.__class__.__name__}")
+        return _not_ready(request, f"database unreachable: {exc.__class__.__name__}")
     if plan:
         pending = ", ".join(f"{m.app_label}.{m.name}" for m, _ in plan[:5])
-        return _not_ready(f"{len(plan)} unapplied migration(s): {pending}")
+        return _not_ready(request, f"{len(plan)} unapplied migration(s): {pending}")
+    _Migrations.all_applied = True
     return JsonResponse({"status": "ready"})
 
 

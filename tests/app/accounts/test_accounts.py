@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 from scaleboard.accounts.models import ApiToken, User
 from scaleboard.accounts.services import api_token_authenticate, api_token_create
 from scaleboard.board import services
@@ -52,7 +54,7 @@ def test_profile_shows_karma_posts_and_comments(client: Client, make_user: Calla
     author = make_user("writer")
     post = services.post_create(author=author, title="Writer's post", url="https://e.com")
     services.comment_create(author=author, post_id=post.pk, body="Writer's comment")
-    services.post_vote_toggle(user=make_user(), post_id=post.pk)
+    services.post_vote_set(user=make_user(), post_id=post.pk, up=True)
     page = client.get("/user/writer").content.decode()
     assert "Writer&#39;s post" in page
     assert "Writer&#39;s comment" in page
@@ -69,6 +71,33 @@ def test_tokens_page_creates_a_token_shown_once(user_client: tuple[Client, User]
     assert plain.encode() in response.content
     assert plain.encode() not in client.get("/settings/tokens").content
     assert api_token_authenticate(plain=plain) == user
+
+
+def test_tokens_page_is_never_cached(user_client: tuple[Client, User]) -> None:
+    client, _ = user_client
+    response = client.post("/settings/tokens", {"name": "laptop"})
+    assert "no-store" in response["Cache-Control"]
+    assert "no-store" in client.get("/settings/tokens")["Cache-Control"]
+
+
+def test_tokens_page_lists_expires_and_revokes(
+    user_client: tuple[Client, User], make_user: Callable[..., User]
+) -> None:
+    client, user = user_client
+    client.post("/settings/tokens", {"name": "ci", "expires_in_days": "30"})
+    token = ApiToken.objects.get(user=user)
+    assert token.expires is not None
+    assert timedelta(days=29) < token.expires - timezone.now() <= timedelta(days=30)
+    page = client.get("/settings/tokens").content.decode()
+    assert token.prefix in page
+    assert "expires " in page
+    assert "never used" in page
+    someone_else, _ = api_token_create(user=make_user(), name="theirs")
+    assert client.post(f"/settings/tokens/{someone_else.pk}/revoke").status_code == 404
+    assert client.post(f"/settings/tokens/{token.pk}/revoke").status_code == 302
+    assert list(ApiToken.objects.values_list("name", flat=True)) == ["theirs"]
+    assert client.post("/settings/tokens", {"name": "x", "expires_in_days": "-1"}).status_code == 200
+    assert ApiToken.objects.filter(name="x").count() == 0
 
 
 def test_tokens_page_needs_login(client: Client) -> None:

@@ -36,7 +36,7 @@ def test_hot_prefers_votes_but_decays_with_age(make_post: Callable[..., Post], m
     ancient_popular = _aged(make_post(title="ancient popular"), hours=24 * 7)
     for post in (old_popular, ancient_popular):
         for _ in range(20):
-            services.post_vote_toggle(user=make_user(), post_id=post.pk)
+            services.post_vote_set(user=make_user(), post_id=post.pk, up=True)
     titles = [post.title for post in selectors.post_list_hot(viewer=anonymous)]
     assert titles == ["old popular", "fresh quiet", "ancient popular"]
 
@@ -51,7 +51,7 @@ def test_new_is_newest_first_and_pages(make_post: Callable[..., Post]) -> None:
 def test_vote_flag_is_per_viewer(make_post: Callable[..., Post], make_user: Callable[..., User]) -> None:
     post = make_post()
     voter, other = make_user(), make_user()
-    services.post_vote_toggle(user=voter, post_id=post.pk)
+    services.post_vote_set(user=voter, post_id=post.pk, up=True)
     assert selectors.post_list_hot(viewer=voter)[0].voted is True
     assert selectors.post_list_hot(viewer=other)[0].voted is False
     assert selectors.post_list_hot(viewer=anonymous)[0].voted is False
@@ -123,7 +123,7 @@ def board(make_post: Callable[..., Post], make_user: Callable[..., User]) -> tup
     posts += [make_post(title="Gardening", body=f"postgres in the shed {i}") for i in range(2)]
     voter = make_user()
     for post in posts[1::2]:
-        services.post_vote_toggle(user=voter, post_id=post.pk)
+        services.post_vote_set(user=voter, post_id=post.pk, up=True)
     # Ties on the sort key: the id breaks them, in the SQL's ORDER BY and in the cursor's row comparison.
     Post.objects.filter(pk__in=[p.pk for p in posts[2:5]]).update(hot=1.5, created=posts[2].created)
     return posts, voter
@@ -169,7 +169,7 @@ def test_post_and_comment_sql_give_what_the_orm_gives(
     first = services.comment_create(author=author, post_id=post.pk, body="first")
     reply = services.comment_create(author=author, post_id=post.pk, body="a reply", parent_id=first.pk)
     services.comment_create(author=author, post_id=posts[2].pk, body="elsewhere")
-    services.comment_vote_toggle(user=voter, comment_id=reply.pk)
+    services.comment_vote_set(user=voter, comment_id=reply.pk, up=True)
     for viewer in (anonymous, voter):
         assert (
             selectors.post_detail(viewer=viewer, post_id=post.pk)

@@ -73,29 +73,50 @@ class TestVotes:
         post = make_post()
         voter = make_user()
         hot_before = post.hot
-        assert services.post_vote_toggle(user=voter, post_id=post.pk) == services.VoteResult(voted=True, score=1)
+        assert services.post_vote_set(user=voter, post_id=post.pk, up=True) == services.VoteResult(voted=True, score=1)
         post.refresh_from_db()
         post.author.refresh_from_db()
         assert (post.score, post.author.karma) == (1, 1)
         assert post.hot > hot_before
-        assert services.post_vote_toggle(user=voter, post_id=post.pk) == services.VoteResult(voted=False, score=0)
+        assert services.post_vote_set(user=voter, post_id=post.pk, up=False) == services.VoteResult(
+            voted=False, score=0
+        )
         post.refresh_from_db()
         assert post.hot == pytest.approx(hot_before)
         assert PostVote.objects.count() == 0
 
-    def test_comment_vote_toggles(self, make_post: Callable[..., Post], make_user: Callable[..., User]) -> None:
+    @pytest.mark.parametrize("up", [True, False])
+    def test_repeating_a_vote_changes_nothing(
+        self, make_post: Callable[..., Post], make_user: Callable[..., User], up: bool
+    ) -> None:
+        post = make_post()
+        voter = make_user()
+        services.post_vote_set(user=voter, post_id=post.pk, up=True)
+        results = {services.post_vote_set(user=voter, post_id=post.pk, up=up) for _ in range(3)}
+        assert results == {services.VoteResult(voted=up, score=int(up))}
+        assert PostVote.objects.count() == int(up)
+        post.author.refresh_from_db()
+        assert post.author.karma == int(up)
+
+    def test_comment_votes(self, make_post: Callable[..., Post], make_user: Callable[..., User]) -> None:
         comment = services.comment_create(author=make_user(), post_id=make_post().pk, body="c")
         voter = make_user()
-        assert services.comment_vote_toggle(user=voter, comment_id=comment.pk).score == 1
+        for _ in range(2):
+            assert services.comment_vote_set(user=voter, comment_id=comment.pk, up=True).score == 1
         comment.author.refresh_from_db()
         assert comment.author.karma == 1
-        assert services.comment_vote_toggle(user=voter, comment_id=comment.pk).voted is False
+        for _ in range(2):
+            assert services.comment_vote_set(user=voter, comment_id=comment.pk, up=False) == services.VoteResult(
+                voted=False, score=0
+            )
+        comment.author.refresh_from_db()
+        assert comment.author.karma == 0
 
     def test_unknown_targets(self, make_user: Callable[..., User]) -> None:
         with pytest.raises(Post.DoesNotExist):
-            services.post_vote_toggle(user=make_user(), post_id=424242)
+            services.post_vote_set(user=make_user(), post_id=424242, up=True)
         with pytest.raises(Comment.DoesNotExist):
-            services.comment_vote_toggle(user=make_user(), comment_id=424242)
+            services.comment_vote_set(user=make_user(), comment_id=424242, up=True)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -109,7 +130,7 @@ def test_concurrent_votes_never_lose_a_count(make_post: Callable[..., Post], mak
     def vote(user: User) -> None:
         try:
             start.wait()
-            services.post_vote_toggle(user=user, post_id=post.pk)
+            services.post_vote_set(user=user, post_id=post.pk, up=True)
         except BaseException as exc:
             errors.append(exc)
         finally:

@@ -7,7 +7,7 @@ from django.test import Client
 from pytest_django import DjangoAssertNumQueries
 from scaleboard.accounts.models import User
 from scaleboard.board import services
-from scaleboard.board.models import Comment, Post
+from scaleboard.board.models import Comment, Post, PostVote
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def test_signed_in_front_page_also_fits_the_budget(
 ) -> None:
     client, user = user_client
     posts = _board(make_post, make_user, 30)
-    services.post_vote_toggle(user=user, post_id=posts[0].pk)
+    services.post_vote_set(user=user, post_id=posts[0].pk, up=True)
     with django_assert_max_num_queries(3):
         response = client.get("/")
     assert response.content.count(b'class="post"') == 30
@@ -163,13 +163,29 @@ def test_vote_without_javascript_redirects_back(
 ) -> None:
     client, _ = user_client
     post = make_post()
-    response = client.post(f"/post/{post.pk}/vote", {"next": "/new"})
+    response = client.post(f"/post/{post.pk}/vote", {"up": "1", "next": "/new"})
     assert response["Location"] == "/new"
     post.refresh_from_db()
     assert post.score == 1
     # An off-site "next" is ignored: no open redirect.
-    response = client.post(f"/post/{post.pk}/vote", {"next": "//evil.example/"})
-    assert response["Location"] == "/"
+    for elsewhere in ("//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"):
+        response = client.post(f"/post/{post.pk}/vote", {"up": "1", "next": elsewhere})
+        assert response["Location"] == "/", elsewhere
+
+
+def test_a_resent_vote_form_leaves_one_vote(user_client: tuple[Client, User], make_post: Callable[..., Post]) -> None:
+    """A retry of a request whose answer was lost (a 502, a timeout) must not undo the vote."""
+    client, _ = user_client
+    post = make_post()
+    headers = {"Accept": "application/json"}
+    for _ in range(3):
+        assert client.post(f"/post/{post.pk}/vote", {"up": "1"}, headers=headers).json() == {"voted": True, "score": 1}
+    assert PostVote.objects.filter(post=post).count() == 1
+    for _ in range(2):
+        assert client.post(f"/post/{post.pk}/vote", {"up": "0"}, headers=headers).json() == {"voted": False, "score": 0}
+    assert PostVote.objects.count() == 0
+    for bad in ({}, {"up": "toggle"}, {"up": "2"}):
+        assert client.post(f"/post/{post.pk}/vote", bad, headers=headers).status_code == 400
 
 
 def test_vote_with_fetch_gets_json(user_client: tuple[Client, User], make_post: Callable[..., Post]) -> None:
@@ -177,10 +193,11 @@ def test_vote_with_fetch_gets_json(user_client: tuple[Client, User], make_post: 
     post = make_post()
     comment = services.comment_create(author=post.author, post_id=post.pk, body="c")
     headers = {"Accept": "application/json"}
-    assert client.post(f"/post/{post.pk}/vote", headers=headers).json() == {"voted": True, "score": 1}
-    assert client.post(f"/comment/{comment.pk}/vote", headers=headers).json() == {"voted": True, "score": 1}
-    assert client.post("/post/999999/vote", headers=headers).status_code == 404
-    assert client.post("/comment/999999/vote", headers=headers).status_code == 404
+    up = {"up": "1"}
+    assert client.post(f"/post/{post.pk}/vote", up, headers=headers).json() == {"voted": True, "score": 1}
+    assert client.post(f"/comment/{comment.pk}/vote", up, headers=headers).json() == {"voted": True, "score": 1}
+    assert client.post("/post/999999/vote", up, headers=headers).status_code == 404
+    assert client.post("/comment/999999/vote", up, headers=headers).status_code == 404
 
 
 def test_votes_need_post_and_csrf(make_user: Callable[..., User], make_post: Callable[..., Post]) -> None:
@@ -188,7 +205,7 @@ def test_votes_need_post_and_csrf(make_user: Callable[..., User], make_post: Cal
     client = Client(enforce_csrf_checks=True)
     client.force_login(make_user())
     assert client.get(f"/post/{post.pk}/vote").status_code == 405
-    assert client.post(f"/post/{post.pk}/vote").status_code == 403
+    assert client.post(f"/post/{post.pk}/vote", {"up": "1"}).status_code == 403
     post.refresh_from_db()
     assert post.score == 0
 

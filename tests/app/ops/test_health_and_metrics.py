@@ -6,12 +6,13 @@ import sys
 
 import pytest
 from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.utils import OperationalError
 from django.test import Client, RequestFactory
 from scaleboard.board.models import Post
 from scaleboard.ops.logging import JsonFormatter, RequestIdFilter
-from scaleboard.ops.views import server_error
+from scaleboard.ops.views import _Migrations, server_error
 
 
 def test_healthz_answers_any_host_without_the_database(client: Client) -> None:
@@ -32,13 +33,33 @@ def test_readyz_when_ready(client: Client) -> None:
     assert response.json() == {"status": "ready"}
 
 
+@pytest.fixture
+def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a just-started app server: it has not yet seen its migrations applied."""
+    monkeypatch.setattr(_Migrations, "all_applied", False)
+
+
 @pytest.mark.django_db
-def test_readyz_reports_unapplied_migrations(client: Client) -> None:
+@pytest.mark.usefixtures("fresh_process")
+def test_readyz_reports_unapplied_migrations_to_operators_only(client: Client) -> None:
     # Forget one applied migration (inside the test's transaction) so the plan has work to do.
     MigrationRecorder.Migration.objects.filter(app="board", name="0001_initial").delete()
-    response = client.get("/readyz")
+    response = client.get("/readyz")  # the test client's address, 127.0.0.1, is in METRICS_ALLOWED_NETWORKS
     assert response.status_code == 503
     assert "board.0001_initial" in response.json()["reason"]
+    elsewhere = client.get("/readyz", REMOTE_ADDR="203.0.113.9")
+    assert elsewhere.status_code == 503
+    assert "0001" not in elsewhere.json()["reason"]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fresh_process")
+def test_readyz_builds_the_migration_graph_until_all_are_applied(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert client.get("/readyz").status_code == 200
+    monkeypatch.setattr(MigrationExecutor, "migration_plan", lambda *args: pytest.fail("graph built again"))
+    assert client.get("/readyz").status_code == 200
 
 
 @pytest.mark.django_db
