@@ -23,5 +23,5 @@ urlpatterns = [
     path("tokens", endpoint(GET=views.token_list, POST=views.token_create), name="tokens"),
     path("tokens/<id:token_id>", endpoint(DELETE=views.token_revoke), name="token"),
     # Last: any other path under /api/ is a JSON 404, not the site's HTML page.
-    re_path(r"^(?P<path>.*)$", views.not_found),
+    re_path(r"^(?P<path>[\s\S]*)$", views.not_found),  # [\s\S]: newlines too
 ]
