@@ -21,7 +21,7 @@ _POST_SUMMARY: dict[str, Any] = {
     "properties": {
         "id": _ID,
         "title": {"type": "string", "maxLength": 200},
-        "url": {"type": "string", "format": "uri", "nullable": True},
+        "url": {"type": "string", "nullable": True, "description": "http(s) URL, as submitted"},
         "domain": {"type": "string", "nullable": True},
         "author": {"type": "string"},
         "created": {"type": "string", "format": "date-time"},
@@ -116,7 +116,7 @@ def document() -> dict[str, Any]:
                             "name": "cursor",
                             "in": "query",
                             "schema": {"type": "string", "maxLength": MAX_CURSOR_LENGTH},
-                            "description": "next_cursor of the previous page (of the same sort)",
+                            "description": "next_cursor of the previous page (same sort); any other string is a 400",
                         },
                     ],
                 },

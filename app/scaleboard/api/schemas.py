@@ -13,10 +13,17 @@ from typing import Any
 
 from config.converters import MAX_ID
 
+# The characters str.isspace() (and so str.strip()) calls white space, spelled out: `\s` means a different set
+# in Python's re and in the ECMA-262 regexes JSON Schema uses, so a client and the server would disagree.
+SPACE = r"\t\n\u000b\f\r \u001c-\u001f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 # Text that holds something besides white space and no NUL (PostgreSQL cannot store NUL in text).
-TEXT_PATTERN = r"^[^\u0000]*[^\u0000\s][^\u0000]*$"
-# An http(s) URL with a plain host name (letters, digits, dots, hyphens) and an optional port and path.
-URL_PATTERN = r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\u0000\s]*)?$"
+TEXT_PATTERN = rf"^[^\u0000]*[^\u0000{SPACE}][^\u0000]*$"
+# An http(s) URL with a plain host name (letters, digits, dots, hyphens), an optional port, and a path, query
+# or fragment without control characters or white space.
+URL_PATTERN = (
+    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?"
+    rf"(?:[/?#][^\u0000-\u001f\u007f{SPACE}]*)?$"
+)
 
 
 class InvalidBody(ValueError):
