@@ -11,7 +11,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import environ
 
@@ -21,12 +21,29 @@ REPO_DIR = APP_DIR.parent
 env = environ.Env()
 
 
+class Rate(NamedTuple):
+    """A rate limit: `limit` requests per `seconds`."""
+
+    limit: int
+    seconds: int
+
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600}
+
+
+def _rate(text: str) -> Rate:
+    count, _, period = text.strip().partition("/")
+    if not (count.isascii() and count.isdigit()) or period not in _PERIODS or int(count) < 1:
+        raise ValueError("a rate is N/s, N/m or N/h with N >= 1")
+    return Rate(int(count), _PERIODS[period])
+
+
 @dataclass(frozen=True)
 class Var:
     """One variable: its type, its default (None = no default), and what it means."""
 
     name: str
-    kind: str  # str | bool | int | list | db_url
+    kind: str  # str | bool | int | list | db_url | rate
     help: str
     default: str | None = None
     required_in_production: bool = False
@@ -45,6 +62,7 @@ class Var:
             "int": int,
             "list": lambda v: [item.strip() for item in v.split(",") if item.strip()],
             "db_url": env.db_url_config,
+            "rate": _rate,
         }[self.kind]
         try:
             return parse(raw)
@@ -127,6 +145,24 @@ CONTRACT: tuple[Var, ...] = (
         "Comma-separated CIDRs whose direct clients may read /metrics.",
         default="127.0.0.0/8,::1/128",
     ),
+    # --- Rate limits (scaleboard/ops/rate_limits.py): N/s, N/m or N/h; counted in PostgreSQL ----
+    Var(
+        "RATE_LIMITS_ENABLED",
+        "bool",
+        "Answer 429 to requests over the RATE_LIMIT_* rates. Turn off only for load tests from one address.",
+        default="true",
+    ),
+    Var(
+        "RATE_LIMIT_SIGN_IN",
+        "rate",
+        "Sign-in attempts (the site's and the admin's) per client address, and per username tried.",
+        default="10/m",
+    ),
+    Var("RATE_LIMIT_SIGN_UP", "rate", "Accounts created per client address.", default="5/h"),
+    Var("RATE_LIMIT_POST", "rate", "Posts submitted per user (pages and API).", default="30/h"),
+    Var("RATE_LIMIT_COMMENT", "rate", "Comments per user (pages and API).", default="120/h"),
+    Var("RATE_LIMIT_VOTE", "rate", "Votes and vote withdrawals per user (pages and API).", default="600/h"),
+    Var("RATE_LIMIT_TOKEN", "rate", "API tokens created per user.", default="20/h"),
     # --- Database connection behaviour -------------------------------------------------------
     Var(
         "DB_CONN_MAX_AGE",

@@ -45,8 +45,16 @@ DATABASE_PORT = 5442
 MAX_APP_SERVERS = 16
 
 
+# A load generator is one client address carrying many simulated users: the app's per-address limit on
+# sign-ins would throttle them all as one person. The local stack exists to be loaded, so it always runs so.
+LOAD_GENERATOR_ENV = {"RATE_LIMITS_ENABLED": "false"}
 # For benchmark runs: worker recycling and per-request logging would add noise to the measurement.
-BENCHMARK_ENV = {"GUNICORN_MAX_REQUESTS": "0", "GUNICORN_ACCESS_LOG": "false", "DJANGO_LOG_LEVEL": "WARNING"}
+BENCHMARK_ENV = {
+    "GUNICORN_MAX_REQUESTS": "0",
+    "GUNICORN_ACCESS_LOG": "false",
+    "DJANGO_LOG_LEVEL": "WARNING",
+    **LOAD_GENERATOR_ENV,
+}
 # And for nginx: a load generator is one client address, so the per-address limit on sign-ins and
 # submits would throttle all its simulated users as if they were one person.
 BENCHMARK_NGINX = {"nginx_rate_limit": "100r/s"}
@@ -146,7 +154,7 @@ class Stack:
             database_url=self.cluster.url(),
             static_root=self.static_root,
             secret_key=self.secret_key(),
-            **{"WEB_CONCURRENCY": str(self.workers), **self.extra_env, **extra},
+            **{"WEB_CONCURRENCY": str(self.workers), **LOAD_GENERATOR_ENV, **self.extra_env, **extra},
         )
 
 

@@ -105,10 +105,14 @@ class Gunicorn:
 
 
 def get(
-    url: str, headers: dict[str, str] | None = None, timeout: float = 10, data: bytes | None = None
+    url: str,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10,
+    data: bytes | None = None,
+    method: str | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
-    """A GET (a POST when `data` is given) returning (status, headers, body); never raises on 4xx/5xx."""
-    request = urllib.request.Request(url, headers=headers or {}, data=data)  # noqa: S310 - loopback only
+    """A GET (a POST when `data` is given, or `method`) returning (status, headers, body); never raises on 4xx/5xx."""
+    request = urllib.request.Request(url, headers=headers or {}, data=data, method=method)  # noqa: S310 - loopback
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback only
             return response.status, dict(response.headers), response.read()

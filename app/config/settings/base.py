@@ -27,6 +27,8 @@ MIDDLEWARE = [
     "scaleboard.ops.metrics.metrics_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session and CSRF work, and long before any password hashing.
+    "scaleboard.ops.rate_limits.sign_in_limit_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -119,6 +121,19 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = value("DJANGO_MAX_BODY_BYTES")
 CSRF_TRUSTED_ORIGINS = value("DJANGO_CSRF_TRUSTED_ORIGINS")
 METRICS_ALLOWED_NETWORKS = value("METRICS_ALLOWED_NETWORKS")
+# The proxies gunicorn trusts for X-Forwarded-*; the rate limits find the client's address behind them.
+FORWARDED_ALLOW_IPS = [item.strip() for item in value("FORWARDED_ALLOW_IPS").split(",") if item.strip()]
+
+RATE_LIMITS_ENABLED = value("RATE_LIMITS_ENABLED")
+# Per action (scaleboard.ops.rate_limits): Rate(limit, seconds).
+RATE_LIMITS = {
+    "sign_in": value("RATE_LIMIT_SIGN_IN"),
+    "sign_up": value("RATE_LIMIT_SIGN_UP"),
+    "post": value("RATE_LIMIT_POST"),
+    "comment": value("RATE_LIMIT_COMMENT"),
+    "vote": value("RATE_LIMIT_VOTE"),
+    "token": value("RATE_LIMIT_TOKEN"),
+}
 
 # The X-Request-ID header a client or the load balancer sends is logged and echoed back.
 REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from scaleboard.accounts import selectors, services
 from scaleboard.accounts.forms import ApiTokenForm, SignupForm
+from scaleboard.ops.rate_limits import limited
 
 
 @require_http_methods(["GET", "POST"])
@@ -29,6 +30,7 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
 # never_cache: the page shows a new token once; no cache, shared or the browser's, may keep a copy.
 @never_cache
 @login_required
+@limited("token")
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)

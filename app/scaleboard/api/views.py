@@ -32,6 +32,7 @@ from scaleboard.api.responses import (
 )
 from scaleboard.board import selectors, services
 from scaleboard.board.models import Comment, Post
+from scaleboard.ops.rate_limits import limited
 
 View = Callable[..., HttpResponse]
 
@@ -92,6 +93,7 @@ def post_list(request: HttpRequest) -> JsonResponse:
 
 
 @api_user
+@limited("post")
 def post_create(request: HttpRequest) -> JsonResponse:
     data = schemas.POST_CREATE.validate(json_body(request))
     post = services.post_create(
@@ -117,6 +119,7 @@ def comment_list(request: HttpRequest, post_id: int) -> JsonResponse:
 
 
 @api_user
+@limited("comment")
 def comment_create(request: HttpRequest, post_id: int) -> JsonResponse:
     data = schemas.COMMENT_CREATE.validate(json_body(request))
     try:
@@ -136,6 +139,7 @@ def comment_create(request: HttpRequest, post_id: int) -> JsonResponse:
 # --- votes: PUT sets the vote, DELETE takes it back; repeating either changes nothing ------------
 def _post_vote(up: bool) -> View:
     @api_user
+    @limited("vote")
     def view(request: HttpRequest, post_id: int) -> JsonResponse:
         result = services.post_vote_set(user=request.user, post_id=post_id, up=up)  # type: ignore[arg-type]  # api_user
         return JsonResponse({"voted": result.voted, "score": result.score})
@@ -145,6 +149,7 @@ def _post_vote(up: bool) -> View:
 
 def _comment_vote(up: bool) -> View:
     @api_user
+    @limited("vote")
     def view(request: HttpRequest, comment_id: int) -> JsonResponse:
         result = services.comment_vote_set(user=request.user, comment_id=comment_id, up=up)  # type: ignore[arg-type]  # api_user
         return JsonResponse({"voted": result.voted, "score": result.score})
@@ -164,6 +169,7 @@ def token_list(request: HttpRequest) -> JsonResponse:
 
 
 @api_user
+@limited("token")
 def token_create(request: HttpRequest) -> JsonResponse:
     data = schemas.TOKEN_CREATE.validate(json_body(request))
     token, plain = account_services.api_token_create(

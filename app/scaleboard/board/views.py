@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from scaleboard.board import selectors, services
 from scaleboard.board.forms import CommentForm, PageForm, PostForm, SearchForm, VoteForm
 from scaleboard.board.models import Comment, Post
+from scaleboard.ops.rate_limits import limited
 
 
 def _post_list_page(request: HttpRequest, listing: str) -> HttpResponse:
@@ -49,6 +50,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@limited("comment")  # counts signed-in POSTs only; reading the page is never limited
 def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
     form = CommentForm(request.POST or None)
     if request.method == "POST":
@@ -75,6 +77,7 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
 
 
 @login_required
+@limited("post")
 @require_http_methods(["GET", "POST"])
 def submit(request: HttpRequest) -> HttpResponse:
     form = PostForm(request.POST or None)
@@ -99,6 +102,7 @@ def _vote(request: HttpRequest, set_vote: Callable[[bool], services.VoteResult])
 
 
 @login_required
+@limited("vote")
 @require_POST
 def post_vote(request: HttpRequest, post_id: int) -> HttpResponse:
     user = request.user
@@ -109,6 +113,7 @@ def post_vote(request: HttpRequest, post_id: int) -> HttpResponse:
 
 
 @login_required
+@limited("vote")
 @require_POST
 def comment_vote(request: HttpRequest, comment_id: int) -> HttpResponse:
     user = request.user
