@@ -5,26 +5,17 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from config.env import value
 
 from deploy.nginx.render import defaults, render
-from tests.harness.leftovers import scratch_dir
 from tests.harness.requires import needs
 from tests.harness.servers import REPO
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 needs_nginx = needs("nginx")
-
-
-@pytest.fixture
-def workdir() -> Iterator[Path]:
-    path = scratch_dir("nginx")
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def nginx_accepts(workdir: Path, **site: object) -> subprocess.CompletedProcess[str]:
