@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from config.converters import MAX_ID
 from django import forms
 
 from scaleboard.board.models import Post
@@ -21,7 +22,7 @@ class PostForm(forms.Form):
 
 class CommentForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=10000, label="Comment")
-    parent = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
 
 
 class SearchForm(forms.Form):

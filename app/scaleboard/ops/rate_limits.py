@@ -14,7 +14,6 @@ import math
 import random
 import time
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from config.env import Rate
@@ -34,10 +33,10 @@ def rate(action: str) -> Rate | None:
     return settings.RATE_LIMITS[action] if settings.RATE_LIMITS_ENABLED else None
 
 
-def hit(key: str, rate: Rate) -> int:
+def hit(key: str, allowed: Rate) -> int:
     """Count one request against `key`; the seconds until it may retry when over the limit, else 0."""
     now = time.time()
-    window = math.floor(now / rate.seconds) * rate.seconds
+    window = math.floor(now / allowed.seconds) * allowed.seconds
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO ops_ratecounter (key, window_start, hits) VALUES (%s, %s, 1)"
@@ -47,7 +46,7 @@ def hit(key: str, rate: Rate) -> int:
         (hits,) = cursor.fetchone()
         if hits == 1 and random.randrange(_CLEANUP_EVERY) == 0:  # noqa: S311 - housekeeping, not security
             cursor.execute("DELETE FROM ops_ratecounter WHERE window_start < %s", [int(now) - 86400])
-    return 0 if hits <= rate.limit else max(1, math.ceil(window + rate.seconds - now))
+    return 0 if hits <= allowed.limit else max(1, math.ceil(window + allowed.seconds - now))
 
 
 def client_address(request: HttpRequest) -> str:
@@ -96,7 +95,7 @@ def limited(action: str) -> Callable[[View], View]:
     Goes inside the decorator that finds the user (login_required, api_user): anonymous requests never get here."""
 
     def decorate(view: View) -> View:
-        @wraps(view)
+        @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             allowed = rate(action)
             if allowed and request.method not in ("GET", "HEAD") and request.user.is_authenticated:
