@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 # One database transaction per test (pytest-django), shared by every example: counts are compared per example.
 EXAMPLES = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 WRITTEN: tuple[type[Model], ...] = (Post, Comment, PostVote, CommentVote, ApiToken)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,11 +19,10 @@ RATES = {f"RATE_LIMIT_{action}": f"{LIMIT}/m" for action in ("SIGN_IN", "SIGN_UP
 
 @pytest.fixture(scope="module")
 def limited_app(live_app: Gunicorn, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
-    """A second server on the live database (migrated and seeded by live_app), with low limits."""
-    workdir = tmp_path_factory.mktemp("limited")
-    env = production_env(live_app.env["DATABASE_URL"], workdir / "static", WEB_CONCURRENCY="2", **RATES)
-    manage(env, "collectstatic", "--noinput")
-    server = Gunicorn(env=env, log_path=workdir / "gunicorn.log")
+    """A second server on live_app's database and static files (migrated, seeded, collected), with low limits."""
+    static_root = Path(live_app.env["DJANGO_STATIC_ROOT"])
+    env = production_env(live_app.env["DATABASE_URL"], static_root, WEB_CONCURRENCY="2", **RATES)
+    server = Gunicorn(env=env, log_path=tmp_path_factory.mktemp("limited") / "gunicorn.log")
     server.start()
     yield server
     server.stop()
