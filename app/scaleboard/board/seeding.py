@@ -203,6 +203,9 @@ def seed_demo(*, users: int, posts: int, comments: int, seed: int) -> SeedReport
     with transaction.atomic():
         # One seeder at a time, so two concurrent runs cannot both top up.
         with connection.cursor() as cursor:
+            # A bulk load, not a request: DB_STATEMENT_TIMEOUT_MS would cancel the COPY of a large demo set
+            # (300,000 comments took over its 10 s on a busy 2-core machine). SET LOCAL ends with the transaction.
+            cursor.execute("SET LOCAL statement_timeout = 0")
             cursor.execute("LOCK TABLE board_post, board_comment IN SHARE ROW EXCLUSIVE MODE")
         user_ids, users_added = _seed_users(users)
         posts_added, post_votes = _seed_posts(seed, user_ids, posts, anchor)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count, Sum
 from django.test import Client
 from scaleboard.accounts.models import User
@@ -80,3 +81,11 @@ def test_command_reports_what_it_did(capsys: pytest.CaptureFixture[str]) -> None
         call_command("seed_demo", "--users", "0", "--posts", "4")
     with pytest.raises(CommandError):
         call_command("seed_demo", "--posts", "-1")
+
+
+def test_a_large_seed_is_not_cancelled_by_the_statement_timeout() -> None:
+    # The app's DB_STATEMENT_TIMEOUT_MS guards requests; a bulk load of a big demo set runs longer by design.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = '1ms'")  # for the rest of this test's transaction
+    report = seed_demo(users=20, posts=1000, comments=3000, seed=5)
+    assert report.comments_total == 3000

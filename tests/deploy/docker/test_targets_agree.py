@@ -69,6 +69,8 @@ def test_heroku_procfile_and_app_json() -> None:
     assert any(addon["plan"].startswith("heroku-postgresql") for addon in app["addons"])
     assert set(app["env"]) | {"DATABASE_URL"} >= REQUIRED
     assert app["env"]["DJANGO_SECRET_KEY"]["generator"] == "secret"
+    # No nginx there: the app's rate limits find the client behind Heroku's router, which it must trust.
+    assert app["env"]["FORWARDED_ALLOW_IPS"]["value"] == "*"
 
 
 def test_python_version_pin_matches_the_project() -> None:
