@@ -137,28 +137,20 @@ def comment_create(request: HttpRequest, post_id: int) -> JsonResponse:
 
 
 # --- votes: PUT sets the vote, DELETE takes it back; repeating either changes nothing ------------
-def _post_vote(up: bool) -> View:
+def _vote(set_vote: Callable[..., services.VoteResult], up: bool) -> View:
+    """A vote view; the URL's id (post_id or comment_id) is the service's keyword of the same name."""
+
     @api_user
     @limited("vote")
-    def view(request: HttpRequest, post_id: int) -> JsonResponse:
-        result = services.post_vote_set(user=request.user, post_id=post_id, up=up)  # type: ignore[arg-type]  # api_user
+    def view(request: HttpRequest, **target: int) -> JsonResponse:
+        result = set_vote(user=request.user, up=up, **target)
         return JsonResponse({"voted": result.voted, "score": result.score})
 
     return view
 
 
-def _comment_vote(up: bool) -> View:
-    @api_user
-    @limited("vote")
-    def view(request: HttpRequest, comment_id: int) -> JsonResponse:
-        result = services.comment_vote_set(user=request.user, comment_id=comment_id, up=up)  # type: ignore[arg-type]  # api_user
-        return JsonResponse({"voted": result.voted, "score": result.score})
-
-    return view
-
-
-post_vote_up, post_vote_down = _post_vote(True), _post_vote(False)
-comment_vote_up, comment_vote_down = _comment_vote(True), _comment_vote(False)
+post_vote_up, post_vote_down = _vote(services.post_vote_set, True), _vote(services.post_vote_set, False)
+comment_vote_up, comment_vote_down = _vote(services.comment_vote_set, True), _vote(services.comment_vote_set, False)
 
 
 # --- personal tokens -----------------------------------------------------------------------------
