@@ -204,7 +204,7 @@ def _auth(token: tuple[User, str]) -> dict[str, str]:
     return {"Authorization": f"Token {token[1]}"}
 
 
-def test_every_answer_under_api_is_json(api: Callable[..., HttpResponse], client: Client) -> None:
+def test_every_answer_under_api_is_json(client: Client) -> None:
     for path in (
         "/api/nope",
         "/api/posts/",
