@@ -311,8 +311,9 @@ def down() -> None:
     lab_dirs = {LAB_DIR, *(root.parents[1] for root in running.values())}
     for host in hosts:
         os.kill(host.pid, signal.SIGTERM)  # nspawn asks the host's systemd to power off
+    # The hosts are thrown away next: 10 s to power off together, then whatever still runs is killed.
+    deadline = time.monotonic() + 10
     for host in hosts:
-        deadline = time.monotonic() + 30
         while alive(host.pid) and time.monotonic() < deadline:
             time.sleep(0.5)
         if alive(host.pid):

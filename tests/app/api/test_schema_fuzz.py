@@ -35,7 +35,7 @@ def test_the_api_does_what_its_document_says(live_app: Gunicorn, tmp_path: Path)
         "--checks", "all",
         "--header", f"Authorization: Token {token}",
         "--exclude-path", EXCLUDED,
-        "--max-examples", "40",
+        "--max-examples", "20",
         "--workers", "2",
         "--report", "junit", "--report-junit-path", str(report),
     ]  # fmt: skip
