@@ -78,20 +78,21 @@ def database_settings() -> dict[str, object]:
     options.setdefault("options", f"-c statement_timeout={value('DB_STATEMENT_TIMEOUT_MS')}")
     if value("DB_PREPARED_STATEMENTS"):
         # Django's default sends each query as text with its values inlined, which PostgreSQL parses and
-        # plans on every run: ~0.16 ms of the front page's 0.26 ms in PostgreSQL (make bench-app's stack).
+        # plans on every run (what that costs: docs/performance.md).
         # With the values sent apart, psycopg prepares a query on its 6th run on a connection (its own
         # default threshold, which Django turns off for the sake of transaction-mode poolers).
         options.setdefault("server_side_binding", True)
         options.setdefault("prepare_threshold", 5)
     return {
         **config,
-        # Django's PostgreSQL backend without two per-request costs: SELECT 1, slow timestamps (its docstring).
+        # Django's PostgreSQL backend with faster timestamps and server-side binding's safeguards (its docstring).
         "ENGINE": "scaleboard.ops.postgres",
         "OPTIONS": options,
         "CONN_MAX_AGE": value("DB_CONN_MAX_AGE"),
-        # Reused connections are checked first, so the app recovers by itself after a database restart
-        # (by the backend above: a look at the socket, a SELECT 1 only when the server has said something).
-        "CONN_HEALTH_CHECKS": True,
+        # Reused connections are still checked at the start of every request, so the app recovers by itself
+        # after a database restart: by scaleboard.ops.connections, a look at the socket instead of Django's
+        # SELECT 1 round trip.
+        "CONN_HEALTH_CHECKS": False,
     }
 
 

@@ -1,1 +1,1 @@
-"""Django's PostgreSQL backend with a round-trip-free health check and fast timestamps (see base.py)."""
+"""Django's PostgreSQL backend with fast timestamps and the safeguards of server-side binding (base.py)."""

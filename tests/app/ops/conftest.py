@@ -1,4 +1,4 @@
-"""Connections for the backend's tests: the app's, kept open as in production, and an observer's."""
+"""Connections for the database tests: the app's, kept open as in production, and an observer's."""
 
 from __future__ import annotations
 
