@@ -21,8 +21,6 @@ from django.utils import timezone
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
-from config.jinja2_escape import PlainTextEscapeEnvironment
-
 _UNITS = ((86400 * 365, "year"), (86400 * 30, "month"), (86400, "day"), (3600, "hour"), (60, "minute"))
 
 
@@ -112,9 +110,8 @@ def page_facts(request: HttpRequest, csrf_input: Any) -> PageFacts:
 
 
 def environment(**options: Any) -> Environment:
-    # Autoescaped values written as plain text (config/jinja2_escape.py); autoescape is on, as Django's
-    # Jinja2 backend sets it by default.
-    env = PlainTextEscapeEnvironment(**options)
+    # Autoescape on, as Django's Jinja2 backend sets it by default; an explicit False in OPTIONS still wins.
+    env = Environment(autoescape=options.pop("autoescape", True), **options)
     env.globals.update(static=static_url, url=url, page_facts=page_facts, vote_button=vote_button)
     env.filters.update(ago=ago, paragraphs=paragraphs)
     return env
