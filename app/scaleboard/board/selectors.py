@@ -34,20 +34,20 @@ class BadCursor(ValueError):
     """The pagination cursor was not one this API handed out."""
 
 
-# The board's reads are written out as SQL. Building them with the ORM cost ~0.7 ms a request (the same
-# SQL compiled again each time): more than PostgreSQL takes to run them. They still go through Django's
-# connection (query metrics, test query counts); tests/app/board/test_selectors.py checks each against
-# the queryset it stands for. Only constants are formatted into the SQL; every value is a parameter, except
-# LIMIT and OFFSET, formatted in as integers. As parameters, PostgreSQL plans a prepared listing again on
-# every run (seen on the 100k-post demo set): a plan made without their values cannot know how few rows
-# are wanted, so it looks dearer than a fresh one. In the text, the front page's query is planned once
-# per connection.
+# The board's reads are written out as SQL: the ORM compiled the same SQL again on every request, which cost
+# more than PostgreSQL takes to run it (docs/performance.md). They still go through Django's connection (query
+# metrics, test query counts); tests/app/board/test_selectors.py checks each against the queryset it stands
+# for. Only constants are formatted into the SQL; every value is a parameter, except LIMIT and OFFSET,
+# formatted in as integers: a prepared listing whose plan cannot see how few rows are wanted looks dearer than
+# a fresh one, so PostgreSQL would plan it again on every run. Columns are named as the row fields they fill
+# (rows are built by name, so a reordered SELECT cannot shift values into the wrong field).
 _POST_SQL = (
-    "SELECT p.id, p.title, p.url, p.created, p.score, p.comment_count, p.hot, {voted}{body}, u.username"
+    "SELECT p.id, p.title, p.url, p.created, p.score, p.comment_count, p.hot, {voted} AS voted{body},"
+    " u.username AS author"
     " FROM board_post p JOIN accounts_user u ON u.id = p.author_id {rest}"
 )
 _COMMENT_SQL = (
-    "SELECT c.id, c.post_id, c.parent_id, c.body, c.created, c.score, {voted}, u.username"
+    "SELECT c.id, c.post_id, c.parent_id, c.body, c.created, c.score, {voted} AS voted, u.username AS author"
     " FROM board_comment c JOIN accounts_user u ON u.id = c.author_id"
     " WHERE c.post_id = %s ORDER BY c.created, c.id"
 )
@@ -62,10 +62,15 @@ _SEARCH_SQL = (
 )
 
 
-def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+def _rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    """The result as one dict per row, keyed by column name; `author` (a username) becomes an AuthorRef."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    for row in rows:
+        row["author"] = AuthorRef(row["author"])
+    return rows
 
 
 def _posts(viewer: Viewer, rest: str, params: list[Any], *, body: bool = False) -> list[PostRow]:
@@ -73,7 +78,7 @@ def _posts(viewer: Viewer, rest: str, params: list[Any], *, body: bool = False) 
     voted = _POST_VOTED_SQL if viewer.is_authenticated else "false"
     sql = _POST_SQL.format(voted=voted, body=", p.body" if body else "", rest=rest)
     params = [viewer.pk, *params] if viewer.is_authenticated else params
-    return [PostRow(*values, author=AuthorRef(author)) for *values, author in _rows(sql, params)]
+    return [PostRow(**row) for row in _rows(sql, params)]
 
 
 def _listing(
@@ -122,8 +127,8 @@ def comment_thread(*, viewer: Viewer, post_id: int) -> list[ThreadedComment]:
     else:
         rows = _rows(_COMMENT_SQL.format(voted="false"), [post_id])
     children: dict[int | None, list[CommentRow]] = {}
-    for *values, author in rows:
-        comment = CommentRow(*values, author=AuthorRef(author))
+    for row in rows:
+        comment = CommentRow(**row)
         children.setdefault(comment.parent_id, []).append(comment)
     thread: list[ThreadedComment] = []
     stack = [(comment, 0) for comment in reversed(children.get(None, []))]
