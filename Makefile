@@ -168,7 +168,7 @@ render-configs: setup ## Re-render committed copies of the nginx template (docke
 
 .PHONY: clean
 clean: ## Remove caches, coverage and collected static files (keeps .venv and the database)
-	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage .coverage.* htmlcov app/staticfiles
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .schemathesis .coverage .coverage.* htmlcov app/staticfiles
 	find . -name __pycache__ -type d -not -path "./.venv/*" -prune -exec rm -rf {} +
 
 .PHONY: distclean
