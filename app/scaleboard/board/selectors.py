@@ -55,10 +55,16 @@ _COMMENT_SQL = (
 _POST_VOTED_SQL = "EXISTS (SELECT 1 FROM board_postvote v WHERE v.post_id = p.id AND v.user_id = %s)"
 _COMMENT_VOTED_SQL = "EXISTS (SELECT 1 FROM board_commentvote v WHERE v.comment_id = c.id AND v.user_id = %s)"
 _SORT_KEYS = {"hot": "hot", "new": "created"}
-# websearch syntax ("quoted phrases", -excluded, or), ranked like SearchRank: titles (weight A) first.
+# websearch syntax ("quoted phrases", -excluded, or), ranked like SearchRank: titles (weight A) first. Only the
+# newest SEARCH_CANDIDATES matches are ranked: a common word matches a large share of all posts, and ranking
+# every match made one search cost as much as dozens of pages (docs/performance.md). A query with fewer matches
+# ranks them all, as before; a broad one shows the best of its newest matches.
+SEARCH_CANDIDATES = 200
 _SEARCH_SQL = (
-    "CROSS JOIN websearch_to_tsquery('english'::regconfig, %s) q"
-    " WHERE p.search @@ q ORDER BY ts_rank(p.search, q) DESC, p.id DESC LIMIT {limit:d}"
+    "JOIN (SELECT c.id FROM board_post c WHERE c.search @@ websearch_to_tsquery('english'::regconfig, %s)"
+    " ORDER BY c.id DESC LIMIT {candidates:d}) m ON m.id = p.id"
+    " CROSS JOIN websearch_to_tsquery('english'::regconfig, %s) q"
+    " ORDER BY ts_rank(p.search, q) DESC, p.id DESC LIMIT {limit:d}"
 )
 
 
@@ -104,7 +110,7 @@ def post_search(*, viewer: Viewer, query: str, limit: int = PAGE_SIZE) -> list[P
     query = query.strip()[:MAX_SEARCH_QUERY]
     if not query:
         return []
-    return _posts(viewer, _SEARCH_SQL.format(limit=limit), [query])
+    return _posts(viewer, _SEARCH_SQL.format(candidates=SEARCH_CANDIDATES, limit=limit), [query, query])
 
 
 def post_detail(*, viewer: Viewer, post_id: int) -> PostRow:

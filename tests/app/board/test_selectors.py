@@ -160,6 +160,21 @@ def test_search_sql_gives_what_the_orm_gives(board: tuple[list[Post], User], que
         assert selectors.post_search(viewer=viewer, query=query, limit=2) == expected[:2]
 
 
+def test_broad_searches_rank_their_newest_matches(
+    board: tuple[list[Post], User], make_post: Callable[..., Post], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With more matches than SEARCH_CANDIDATES, the newest of them are ranked, as the ORM ranks them."""
+    for n in range(5):  # the older, the more relevant
+        make_post(title=f"post {n}" + " broad" * (5 - n), url=f"https://example.com/broad/{n}")
+    monkeypatch.setattr(selectors, "SEARCH_CANDIDATES", 3)
+    search = SearchQuery("broad", search_type="websearch", config="english")
+    newest = Post.objects.filter(search=search).order_by("-id").values("id")[:3]
+    ranked = Post.objects.filter(id__in=newest).annotate(rank=SearchRank(F("search"), search)).order_by("-rank", "-id")
+    expected = _orm_posts(anonymous, ranked)
+    assert [post.title.split()[1] for post in expected] == ["2", "3", "4"]  # the best of the newest three
+    assert selectors.post_search(viewer=anonymous, query="broad") == expected
+
+
 def test_post_and_comment_sql_give_what_the_orm_gives(
     board: tuple[list[Post], User], make_user: Callable[..., User]
 ) -> None:
