@@ -5,7 +5,8 @@ set, pinned to CPU 0; wrk pinned to CPU 1 (when the machine has two). For each p
 and the CPU time spent on CPU 0 per request, the median of REPEATS runs with the spread. The raw-WSGI
 front page (loadtest/speed_of_light.py, the selector's SQL + string joins) runs interleaved with every
 page's runs, so every page gets a ratio to runs made seconds apart (shared machines drift by tens of
-percent over a session), and the same pages through nginx get an nginx/direct ratio. No page caching.
+percent over a session), and the same pages through nginx get an nginx/direct ratio. The pages are measured
+without nginx's microcache; one more row measures the anonymous front page through a second nginx with it on.
 
 Knobs (environment): REPEATS=5 DURATION=10 CONNECTIONS=8 WEB_CONCURRENCY=2 THREADS=1 SEED_POSTS=100000
 QUICK=1 (1 run of 2 s, a small data set). THREADS > 1: the app server and the reference on gunicorn's
@@ -22,6 +23,8 @@ import shutil
 import statistics
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import NamedTuple
@@ -35,7 +38,7 @@ from loadtest.cpu import _children, tree_cpu_seconds  # noqa: E402
 from loadtest.progress import log  # noqa: E402
 from loadtest.report_dir import report_dir  # noqa: E402
 
-PORTS = 18600  # nginx; PostgreSQL +1, the app server +2, the raw-WSGI reference +9
+PORTS = 18600  # nginx; PostgreSQL +1, the app server +2, nginx with the microcache +8, the raw-WSGI reference +9
 APP_CPU, LOAD_CPU = 0, 1
 
 
@@ -158,6 +161,7 @@ def up_bench_stack(directory: Path, posts: int, *, workers: int = 2, threads: in
             directory, topology="split", app_servers=1, port=PORTS, database_port=PORTS + 1,
             first_app_port=PORTS + 2, workers=workers, seed=(1000, posts, posts * 3),
             extra_env={**local_stack.BENCHMARK_ENV, "GUNICORN_THREADS": str(threads)},
+            nginx_overrides=local_stack.BENCHMARK_NGINX,
         )  # fmt: skip
     except (local_stack.StackError, local_stack.PostgresError) as exc:
         raise SystemExit(
@@ -168,6 +172,24 @@ def up_bench_stack(directory: Path, posts: int, *, workers: int = 2, threads: in
 def post_with_comments(stack: local_stack.Stack, wanted: int) -> int:
     sql = f"SELECT id FROM board_post ORDER BY abs(comment_count - {int(wanted)}), id LIMIT 1"  # noqa: S608 - an int
     return int(stack.cluster.psql(sql, database="scaleboard"))
+
+
+@contextmanager
+def microcached(stack: local_stack.Stack) -> Iterator[tuple[str, int]]:
+    """A second nginx in front of the bench's app server, with the microcache on as every target deploys it:
+    its front page URL and its master's pid."""
+    runtime = stack.directory / "nginx-microcache"
+    pid = local_stack.run_nginx(
+        runtime, stack.logs / "nginx-microcache.error.log",
+        nginx_upstream_servers=[f"127.0.0.1:{server.port}" for server in stack.app_servers],
+        nginx_listen_address="127.0.0.1", nginx_listen_port=PORTS + 8, nginx_static_root="",
+        nginx_access_log=str(stack.logs / "nginx-microcache.access.log"),
+    )  # fmt: skip
+    try:
+        local_stack.wait_for(f"http://127.0.0.1:{PORTS + 8}/healthz")
+        yield f"http://127.0.0.1:{PORTS + 8}/", pid
+    finally:
+        local_stack.stop_nginx_pid(pid)
 
 
 def main() -> int:
@@ -209,6 +231,16 @@ def main() -> int:
                 proxied.ratio_to_speed_of_light = paired_ratio(runs["nginx"], runs["raw"])
                 proxied.nginx_to_direct = paired_ratio(runs["nginx"], runs["direct"])
                 results += [direct, proxied]
+            with microcached(stack) as (cached_url, cached_pid):
+                pin([cached_pid], APP_CPU)
+                log(f"front page, microcache: raw WSGI, nginx, {repeats} round(s)")
+                runs = measure_page(
+                    {"raw": raw_url, "nginx": cached_url}, repeats, duration, connections, (*on_app_cpu, cached_pid)
+                )
+                raw_runs += runs["raw"]
+                cached = summarise("front page, microcache", "nginx", runs["nginx"])
+                cached.ratio_to_speed_of_light = paired_ratio(runs["nginx"], runs["raw"])
+                results.append(cached)
             # Every reference run of the session: its spread shows how much the machine drifted.
             results.insert(0, summarise("front page (raw WSGI)", "direct", raw_runs))
     finally:
@@ -231,7 +263,9 @@ def main() -> int:
           f"{r.p99_ms:.1f} | {r.cpu_ms_per_request:.2f} | {r.ratio_to_speed_of_light or 1:.2f} | "
           f"{f'{r.nginx_to_direct:.2f}' if r.nginx_to_direct else ''} |" for r in results),
         "",
-        "nginx answers /healthz itself (no app), so its nginx row measures nginx alone.",
+        "nginx answers /healthz itself (no app), so its nginx row measures nginx alone. The microcache row is the",
+        "anonymous front page through nginx with its microcache on (deploy/nginx/defaults.yml); the other rows",
+        "are measured without it.",
         "",
     ]  # fmt: skip
     (out / "summary.md").write_text("\n".join(lines))

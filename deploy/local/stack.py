@@ -29,6 +29,7 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -57,7 +58,9 @@ BENCHMARK_ENV = {
 }
 # And for nginx: a load generator is one client address, so the per-address limit on sign-ins and
 # submits would throttle all its simulated users as if they were one person.
-BENCHMARK_NGINX = {"nginx_rate_limit": "100r/s"}
+# The microcache is off: a bench measures the app servers, not nginx's copies (loadtest/scaling adds a line
+# with it on).
+BENCHMARK_NGINX: dict[str, Any] = {"nginx_rate_limit": "100r/s", "nginx_microcache_enabled": False}
 
 
 class StackError(RuntimeError):
@@ -90,7 +93,7 @@ class Stack:
     # More env contract variables for every app server (e.g. the bench turns the access log off).
     extra_env: dict[str, str] = field(default_factory=dict)
     # nginx template variables over deploy/nginx/defaults.yml (e.g. the bench's rate limit).
-    nginx_overrides: dict[str, str] = field(default_factory=dict)
+    nginx_overrides: dict[str, Any] = field(default_factory=dict)
     nginx_pid: int = 0
 
     # -- where things live ---------------------------------------------------------------------
@@ -277,11 +280,12 @@ def _reap(pid: int) -> None:
 
 
 # -- nginx -------------------------------------------------------------------------------------------
-def start_nginx(stack: Stack) -> None:
+def run_nginx(runtime: Path, error_log: Path, **site: Any) -> int:
+    """Render the one template into `runtime` (with `site` over its defaults), check it, start nginx on its
+    own: the pid of its master. The microcache lives in `runtime` too. Stop it with stop_nginx_pid()."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
         raise StackError("nginx not found: install it with `sudo apt-get install nginx`")
-    runtime = stack.nginx_dir
     runtime.mkdir(parents=True, exist_ok=True)
     user = ""
     if os.geteuid() == 0:
@@ -291,49 +295,50 @@ def start_nginx(stack: Stack) -> None:
         for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (runtime / sub).mkdir(exist_ok=True)
             os.chown(runtime / sub, nobody.pw_uid, nobody.pw_gid)
-    site = render(
-        "site",
-        nginx_upstream_servers=[f"127.0.0.1:{server.port}" for server in stack.app_servers],
-        nginx_listen_address="127.0.0.1",
-        nginx_listen_port=stack.port,
-        nginx_static_root=str(stack.static_root),
-        nginx_access_log=str(stack.logs / "nginx.access.log"),
-        nginx_error_log=str(stack.logs / "nginx.error.log"),
-        **stack.nginx_overrides,
+    (runtime / "site.conf").write_text(
+        render("site", nginx_microcache_path=str(runtime / "microcache"), nginx_error_log=str(error_log), **site)
     )
-    (runtime / "site.conf").write_text(site)
     main = render(
         "main",
         nginx_user=user,
         nginx_runtime_dir=str(runtime),
         nginx_site_config=str(runtime / "site.conf"),
-        nginx_error_log=str(stack.logs / "nginx.error.log"),
+        nginx_error_log=str(error_log),
         nginx_worker_processes=1,
     )
     (runtime / "nginx.conf").write_text(main)
-    command = [
-        nginx,
-        "-p",
-        str(runtime),
-        "-e",
-        str(stack.logs / "nginx.error.log"),
-        "-c",
-        str(runtime / "nginx.conf"),
-    ]
+    command = [nginx, "-p", str(runtime), "-e", str(error_log), "-c", str(runtime / "nginx.conf")]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
     if checked.returncode != 0:
         raise StackError(f"rendered nginx config is invalid:\n{checked.stderr}")
     subprocess.run(command, check=True)
-    stack.nginx_pid = int((runtime / "nginx.pid").read_text())
+    return int((runtime / "nginx.pid").read_text())
+
+
+def stop_nginx_pid(pid: int) -> None:
+    if process_alive(pid, "nginx"):
+        os.kill(pid, signal.SIGQUIT)  # graceful: finish requests in flight
+        deadline = time.monotonic() + 20
+        while process_alive(pid, "nginx") and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def start_nginx(stack: Stack) -> None:
+    stack.nginx_pid = run_nginx(
+        stack.nginx_dir,
+        stack.logs / "nginx.error.log",
+        nginx_upstream_servers=[f"127.0.0.1:{server.port}" for server in stack.app_servers],
+        nginx_listen_address="127.0.0.1",
+        nginx_listen_port=stack.port,
+        nginx_static_root=str(stack.static_root),
+        nginx_access_log=str(stack.logs / "nginx.access.log"),
+        **stack.nginx_overrides,
+    )
     wait_for(stack.url("/healthz"), timeout=20)
 
 
 def stop_nginx(stack: Stack) -> None:
-    if process_alive(stack.nginx_pid, "nginx"):
-        os.kill(stack.nginx_pid, signal.SIGQUIT)  # graceful: finish requests in flight
-        deadline = time.monotonic() + 20
-        while process_alive(stack.nginx_pid, "nginx") and time.monotonic() < deadline:
-            time.sleep(0.1)
+    stop_nginx_pid(stack.nginx_pid)
 
 
 # -- the whole stack -------------------------------------------------------------------------------
@@ -349,7 +354,7 @@ def up(
     cpus_per_server: float | None = None,
     seed: tuple[int, int, int] = (50, 500, 1500),
     extra_env: dict[str, str] | None = None,
-    nginx_overrides: dict[str, str] | None = None,
+    nginx_overrides: dict[str, Any] | None = None,
 ) -> Stack:
     if topology not in TOPOLOGIES:
         raise StackError(f"TOPOLOGY must be one of {', '.join(TOPOLOGIES)}, not {topology!r}")

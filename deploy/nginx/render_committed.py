@@ -36,6 +36,8 @@ COMMITTED: dict[str, dict[str, Any]] = {
         "nginx_error_log": "/dev/stderr",
         "nginx_trust_forwarded_proto": True,
         "nginx_metrics_allow": ["127.0.0.1"],
+        # Within the 64 MiB emptyDir mounted at /var/cache/nginx (nginx-deployment.yaml), with room for temp files.
+        "nginx_microcache_max_size": "32m",
         # The Ingress controller reaches nginx from the cluster's private pod network and names the client in
         # X-Forwarded-For. Narrow these to your cluster's pod CIDR where you know it.
         "nginx_trusted_proxies": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],

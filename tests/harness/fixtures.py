@@ -92,6 +92,9 @@ def stack() -> Iterator[local_stack.Stack]:
         database_port=base + 4,
         workers=2,
         seed=(5, 60, 200),
+        # These tests exercise the app servers behind nginx (balancing, failover, load): without the microcache,
+        # which would answer most of their anonymous reads itself. tests/deploy/nginx/test_microcache.py tests it.
+        nginx_overrides={"nginx_microcache_enabled": False},
     )
     try:
         yield started

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from config.env import value
+from django.conf import settings
 
 from deploy.nginx.render import defaults, render
 from tests.harness.requires import needs
@@ -22,6 +23,7 @@ def nginx_accepts(workdir: Path, **site: object) -> subprocess.CompletedProcess[
     """Render site + main into workdir and run `nginx -t` on them."""
     site.setdefault("nginx_access_log", str(workdir / "access.log"))
     site.setdefault("nginx_error_log", str(workdir / "error.log"))
+    site.setdefault("nginx_microcache_path", str(workdir / "microcache"))
     (workdir / "site.conf").write_text(render("site", **site))
     main = render(
         "main",
@@ -89,6 +91,17 @@ def test_every_upstream_is_listed_with_failover_settings() -> None:
 
 def test_body_limit_agrees_with_the_env_contract() -> None:
     assert defaults()["nginx_client_max_body_size"] == value("DJANGO_MAX_BODY_BYTES")
+
+
+def test_microcache_bypass_cookies_are_djangos() -> None:
+    assert defaults()["nginx_microcache_bypass_cookies"] == [settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME]
+
+
+@needs_nginx
+def test_microcache_can_be_turned_off(workdir: Path) -> None:
+    result = nginx_accepts(workdir, nginx_microcache_enabled=False, nginx_listen_port=18080)
+    assert result.returncode == 0, result.stderr
+    assert "proxy_cache" not in (workdir / "site.conf").read_text()
 
 
 def test_forwarded_proto_is_trusted_only_when_asked() -> None:
