@@ -68,7 +68,7 @@ def on_starting(server: Any) -> None:
 
 def post_worker_init(worker: Any) -> None:
     """Compile the app's Jinja2 templates before the worker takes requests, so no visitor waits for it
-    (~0.1 s per worker on one core; much longer on a small CPU quota)."""
+    (noticeable on one core, much longer on a small CPU quota)."""
     from django.template import engines
 
     environment = engines["jinja2"].env  # type: ignore[attr-defined]  # the Jinja2 backend's Environment

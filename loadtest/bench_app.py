@@ -10,7 +10,8 @@ without nginx's microcache; one more row measures the anonymous front page throu
 
 Knobs (environment): REPEATS=5 DURATION=10 CONNECTIONS=8 WEB_CONCURRENCY=2 THREADS=1 SEED_POSTS=100000
 QUICK=1 (1 run of 2 s, a small data set). THREADS > 1: the app server and the reference on gunicorn's
-gthread worker (keep-alive; nginx then reuses its upstream connections).
+gthread worker (keep-alive; nginx then reuses its upstream connections). WORKER_CLASS=gthread|sync: the app
+server's worker class (GUNICORN_WORKER_CLASS), the reference unchanged.
 Output: loadtest/reports/<timestamp>-app/{bench-app.csv,summary.md}.
 """
 
@@ -152,7 +153,9 @@ def stack_knobs(quick: bool) -> tuple[Path, int]:
     return directory, int(os.environ.get("SEED_POSTS", "2000" if quick else "100000"))
 
 
-def up_bench_stack(directory: Path, posts: int, *, workers: int = 2, threads: int = 1) -> local_stack.Stack:
+def up_bench_stack(
+    directory: Path, posts: int, *, workers: int = 2, threads: int = 1, worker_class: str = ""
+) -> local_stack.Stack:
     """The stack the benches measure: one app server, PostgreSQL on TCP, nginx, a demo set of `posts`
     posts (3 comments each on average); make profile-page profiles the app on the same one.
     Exits with a message when it cannot start (its ports are taken: another bench is running)."""
@@ -160,7 +163,8 @@ def up_bench_stack(directory: Path, posts: int, *, workers: int = 2, threads: in
         return local_stack.up(
             directory, topology="split", app_servers=1, port=PORTS, database_port=PORTS + 1,
             first_app_port=PORTS + 2, workers=workers, seed=(1000, posts, posts * 3),
-            extra_env={**local_stack.BENCHMARK_ENV, "GUNICORN_THREADS": str(threads)},
+            extra_env={**local_stack.BENCHMARK_ENV, "GUNICORN_THREADS": str(threads),
+                       **({"GUNICORN_WORKER_CLASS": worker_class} if worker_class else {})},
             nginx_overrides=local_stack.BENCHMARK_NGINX,
         )  # fmt: skip
     except (local_stack.StackError, local_stack.PostgresError) as exc:
@@ -199,13 +203,14 @@ def main() -> int:
     connections = int(os.environ.get("CONNECTIONS", "8"))
     workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
     threads = int(os.environ.get("THREADS", "1"))
+    worker_class = os.environ.get("WORKER_CLASS", "")
     directory, posts = stack_knobs(quick)
     if not shutil.which("wrk"):
         print("error: wrk not found: sudo apt-get install wrk", file=sys.stderr)
         return 1
     out = report_dir("app")
     log(f"bench-app: {posts} posts, {repeats} run(s) x {duration:.0f} s per page, {connections} connections")
-    stack = up_bench_stack(directory, posts, workers=workers, threads=threads)
+    stack = up_bench_stack(directory, posts, workers=workers, threads=threads, worker_class=worker_class)
     results: list[Result] = []
     try:
         postmaster = stack.cluster.postmaster_pid()
@@ -249,7 +254,7 @@ def main() -> int:
         writer = csv.DictWriter(csv_file, fieldnames=[f.name for f in fields(Result)])
         writer.writeheader()
         writer.writerows(asdict(r) for r in results)
-    worker_model = f"gthread workers x {threads} threads" if threads > 1 else "sync workers"
+    worker_model = f"gthread workers x {threads} threads" if threads > 1 else f"{worker_class or 'sync'} workers"
     lines = [
         "# bench-app", "",
         f"{posts} posts; one app server ({workers} {worker_model}) + PostgreSQL + nginx pinned to CPU {APP_CPU}, "

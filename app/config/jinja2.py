@@ -1,7 +1,7 @@
 """The Jinja2 environment for the app's own pages (the admin and form widgets stay on Django templates).
 
-Why Jinja2: it compiles templates to Python functions. The front page's 30 rows took ~11 ms to render with
-Django templates and ~1 ms with the same markup here (measured with `make bench-app`; see README).
+Why Jinja2: it compiles templates to Python functions, and rendered the front page's rows an order of
+magnitude faster than Django templates with the same markup (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ _UNITS = ((86400 * 365, "year"), (86400 * 30, "month"), (86400, "day"), (3600, "
 
 def ago(moment: datetime, now: datetime | None = None) -> str:
     """'3 hours ago': the largest whole unit only, as link boards show it (Django's timesince gives two,
-    each translated, which at 30+ rows a page was a fifth of the render time)."""
+    each translated: a large share of the render time at 30+ rows a page)."""
     seconds = ((now or timezone.now()) - moment).total_seconds()
     for size, name in _UNITS:
         if seconds >= size:
@@ -40,8 +40,8 @@ _BLANK_LINES = re.compile(r"\n{2,}")
 
 
 def paragraphs(text: str) -> Markup:
-    """Plain text as escaped <p>/<br> HTML: what Django's linebreaks filter gives, at a third of its cost
-    (its lazy-string wrappers ran for each of a busy post's 100+ comments). tests/app/board/test_urls.py
+    """Plain text as escaped <p>/<br> HTML: what Django's linebreaks filter gives, without its lazy-string
+    wrappers, which ran for each of a busy post's 100+ comments. tests/app/board/test_urls.py
     compares the two."""
     escaped = html.escape(_NEWLINES.sub("\n", text))
     return Markup("\n\n".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in _BLANK_LINES.split(escaped)))  # noqa: S704
@@ -49,7 +49,7 @@ def paragraphs(text: str) -> Markup:
 
 @functools.lru_cache(maxsize=1024)
 def url(name: str, *args: Any) -> str:
-    """reverse(), remembered: ~0.1 ms a call, and a page asks for the same few paths on every request.
+    """reverse(), remembered: a page asks for the same few paths on every request, and reverse() is slow.
 
     Safe because a process's URLconf and script prefix do not change while it serves.
     """
@@ -58,7 +58,7 @@ def url(name: str, *args: Any) -> str:
 
 @functools.lru_cache(maxsize=256)
 def static_url(path: str) -> str:
-    """static(), remembered: the manifest lookup costs ~0.1 ms, twice a page.
+    """static(), remembered: the manifest lookup runs twice a page, with the same answer every time.
 
     Safe because collectstatic runs before a release's processes start and the manifest stays put.
     """
@@ -79,8 +79,8 @@ class PageFacts:
 def vote_button(action: str, voted: bool, facts: PageFacts) -> Markup:
     """The vote arrow of a post or comment: a form for a signed-in viewer, a link to log in otherwise.
 
-    A function, not a Jinja2 macro: a macro call costs ~20 us and a page has one per row (100+ on a
-    busy post). Every value that is not already Markup goes through escape().
+    A function, not a Jinja2 macro: a macro call costs more than this whole function, and a page has one
+    per row (100+ on a busy post). Every value that is not already Markup goes through escape().
     """
     if not facts.signed_in:
         return Markup(f'<a class="arrow" href="{escape(facts.login_next)}" title="log in to vote">&#9650;</a>')  # noqa: S704

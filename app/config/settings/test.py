@@ -7,7 +7,7 @@ from config.settings.base import DATABASES, STORAGES
 
 SECRET_KEY = "test-only-not-a-secret"  # noqa: S105 - fixed test key
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
-# Fast hashing: tests create many users and the real hasher costs ~100 ms each.
+# Fast hashing: tests create many users, and the real hasher is slow on purpose.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests need no collectstatic run.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

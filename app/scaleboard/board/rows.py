@@ -1,8 +1,8 @@
 """Read-only rows for pages and API lists: what they show, without building model instances.
 
-A list page turned 60 model instances (30 posts + their authors, with deferred fields) into ~1 ms per
-request; these slotted dataclasses built from values_list() cost a tenth of that. They answer the same
-attributes the templates and API serializers read from models (id/pk, author.username, vote_url, ...).
+Building model instances (30 posts + their authors, with deferred fields) cost more than the page's query;
+these slotted dataclasses cost a small part of that (docs/performance.md). They answer the same attributes
+the templates and API serializers read from models (id/pk, author.username, vote_url, ...).
 """
 
 from __future__ import annotations
