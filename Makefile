@@ -210,6 +210,10 @@ loadtest-worker: setup ## Distributed Locust: a worker connecting to MASTER_HOST
 soak: setup ## The locustfile's mix against a local stack for DURATION (10m): errors, p95 per minute, memory growth
 	DURATION=$(or $(DURATION),10m) USERS=$(USERS) SPAWN_RATE=$(SPAWN_RATE) $(BIN)/python -m loadtest.soak
 
+.PHONY: bench-microcache
+bench-microcache: setup ## CPU the app servers spend per 1,000 reader requests, nginx microcache off vs on (DURATION READERS)
+	DURATION=$(or $(DURATION),60s) $(BIN)/python -m loadtest.microcache
+
 .PHONY: bench-app
 bench-app: setup ## Page speed vs the raw-WSGI speed of light, direct and via nginx (wrk; QUICK=1 REPEATS DURATION)
 	QUICK=$(QUICK) WEB_CONCURRENCY=$(WEB_CONCURRENCY) $(BIN)/python loadtest/bench_app.py

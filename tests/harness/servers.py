@@ -20,6 +20,11 @@ from tests.harness.leftovers import GUNICORN_PID_FILE, scratch_dir
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app"
 
+# nginx's X-Cache-Status when its microcache found a stored copy (fresh, expired, being refreshed, or stale).
+MICROCACHE_STORED = {"HIT", "EXPIRED", "UPDATING", "STALE"}
+# Headers of a request nginx's microcache never answers (a signed-out session's cookie): the app servers do.
+PAST_THE_MICROCACHE = {"Cookie": "sessionid=signed-out"}
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Traffic:
-    """`clients` threads GETting `urls` in turn until stopped or `max_seconds` pass (whichever first)."""
+    """`clients` threads GETting `urls` in turn until stopped or `max_seconds` pass (whichever first), with
+    `headers` on every request."""
 
     urls: list[str]
     clients: int = 4
+    headers: dict[str, str] = field(default_factory=dict)
     timeout: float = 10
     max_seconds: float = 120
     statuses: Counter[int] = field(default_factory=Counter)
@@ -36,7 +38,8 @@ class Traffic:
             started = time.monotonic()
             status = 0
             try:
-                with urllib.request.urlopen(url, timeout=self.timeout) as response:  # noqa: S310 - loopback only
+                request = urllib.request.Request(url, headers=self.headers)  # noqa: S310 - loopback only
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - loopback only
                     response.read()
                     status = response.status
             except urllib.error.HTTPError as exc:

@@ -15,7 +15,7 @@ import pytest
 
 from deploy.lab import lab as lab_module
 from tests.harness.requires import needs
-from tests.harness.servers import REPO, get
+from tests.harness.servers import MICROCACHE_STORED, REPO, get
 
 needs_lab = needs("systemd-nspawn", "mmdebstrap", "iptables", "ssh", "ssh-keygen", root=True)
 
@@ -83,6 +83,8 @@ def check_site(running_lab: RunningLab, app_host: str, username: str) -> None:
     status, _, body = get(f"{running_lab.url}/")
     assert status == 200
     assert body.decode().count('class="post"') == 30, "the seeded posts are on the front page"
+    cache = get(f"{running_lab.url}/")[1].get("X-Cache-Status")
+    assert cache in MICROCACHE_STORED, f"anonymous readers share nginx's microcache (X-Cache-Status: {cache})"
     assert get(f"{running_lab.url}/static/css/site.css")[0] == 200
     status, page = sign_up(running_lab.url, username)
     assert status == 200

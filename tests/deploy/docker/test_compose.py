@@ -16,7 +16,7 @@ import pytest
 from deploy.local.stack import http_status
 from tests.deploy.conftest import ENV, podman
 from tests.harness.requires import needs
-from tests.harness.servers import REPO, free_port_block, get
+from tests.harness.servers import MICROCACHE_STORED, PAST_THE_MICROCACHE, REPO, free_port_block, get
 
 pytestmark = [pytest.mark.live, needs("podman", "podman-compose", "mmdebstrap", root=True)]
 REPLICAS = 3
@@ -77,10 +77,12 @@ def test_compose_up_serves_the_seeded_front_page_from_every_replica_and_compose_
     assert http_status(f"{compose.url}/readyz") == 200, "compose-up returns once migrated and ready"
     podman("exec", f"{compose.project}_web_1", "python3", "manage.py", "seed_demo", "--users", "3", "--posts", "40",
            "--comments", "60", timeout=300)  # fmt: skip
-    for _ in range(4 * REPLICAS):
-        status, _, body = get(f"{compose.url}/")
+    for _ in range(4 * REPLICAS):  # past the microcache (a signed-out session's cookie): every replica answers
+        status, _, body = get(f"{compose.url}/", headers=PAST_THE_MICROCACHE)
         assert status == 200
         assert body.decode().count('class="post"') == 30, "the seeded posts are on the front page"
+    get(f"{compose.url}/")
+    assert get(f"{compose.url}/")[1].get("X-Cache-Status") in MICROCACHE_STORED, "nginx's microcache"
     log = podman("logs", f"{compose.project}_nginx_1").stdout
     upstreams = set(re.findall(r'ua="([^"]+)"', log)) - {"-"}
     assert len(upstreams) == REPLICAS, f"nginx spread the pages over every replica: {upstreams}"
