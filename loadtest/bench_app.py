@@ -17,6 +17,7 @@ Output: loadtest/reports/<timestamp>-app/{bench-app.csv,summary.md}.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import re
@@ -58,7 +59,8 @@ class Result:
 
 
 def pin(pids: list[int], cpu: int) -> None:
-    """Pin process trees (and what they fork later) to one CPU, when the machine has more than one."""
+    """Pin process trees (and what they fork or start later) to one CPU, when the machine has more than one.
+    Every thread of each process: affinity is per thread, and gthread workers start theirs before this runs."""
     if (os.cpu_count() or 1) < 2:
         return
     children = _children()
@@ -66,9 +68,12 @@ def pin(pids: list[int], cpu: int) -> None:
     while stack:
         pid = stack.pop()
         try:
-            os.sched_setaffinity(pid, {cpu})
-        except ProcessLookupError:
+            threads = [int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()]
+        except OSError:
             continue
+        for thread in threads:
+            with contextlib.suppress(ProcessLookupError):
+                os.sched_setaffinity(thread, {cpu})
         stack.extend(children.get(pid, []))
 
 

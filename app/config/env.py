@@ -200,15 +200,31 @@ CONTRACT: tuple[Var, ...] = (
     Var("PORT", "int", "Port given by a PaaS (Heroku); used when GUNICORN_BIND is empty.", default=""),
     Var("WEB_CONCURRENCY", "int", "Gunicorn worker processes. Default: 2 x CPU cores + 1.", default=""),
     Var("GUNICORN_THREADS", "int", "Threads per worker (more than 1 selects the gthread worker).", default="1"),
-    Var("GUNICORN_WORKER_CLASS", "str", "Worker class: sync or gthread.", default="sync"),
-    Var("GUNICORN_TIMEOUT", "int", "Seconds before a silent worker is killed and restarted.", default="30"),
+    Var(
+        "GUNICORN_WORKER_CLASS",
+        "str",
+        "Worker class: gthread (keeps connections open, so nginx reuses them) or sync (one connection a request).",
+        default="gthread",
+    ),
+    Var(
+        "GUNICORN_TIMEOUT",
+        "int",
+        "Seconds before a silent worker is killed and restarted (sync: also a request running that long; gthread:"
+        " a stuck worker, while DB_STATEMENT_TIMEOUT_MS and nginx's read timeout bound a request).",
+        default="30",
+    ),
     Var(
         "GUNICORN_GRACEFUL_TIMEOUT",
         "int",
         "Seconds workers get to finish requests on stop/reload.",
         default="30",
     ),
-    Var("GUNICORN_KEEPALIVE", "int", "Seconds to hold an idle keep-alive connection (gthread).", default="5"),
+    Var(
+        "GUNICORN_KEEPALIVE",
+        "int",
+        "Seconds to hold an idle keep-alive connection (gthread); nginx closes its idle ones sooner.",
+        default="5",
+    ),
     Var(
         "GUNICORN_MAX_REQUESTS",
         "int",

@@ -39,7 +39,7 @@ def test_defaults() -> None:
     config = _resolved()
     assert config["bind"] == ["127.0.0.1:8000"]
     assert config["workers"] == os.cpu_count() * 2 + 1  # type: ignore[operator]
-    assert config["worker_class"] == "sync"
+    assert config["worker_class"] == "gthread"
     assert config["wsgi_app"] == "config.wsgi:application"
     assert config["accesslog"] == "-"
 

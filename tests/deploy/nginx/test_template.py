@@ -93,6 +93,10 @@ def test_body_limit_agrees_with_the_env_contract() -> None:
     assert defaults()["nginx_client_max_body_size"] == value("DJANGO_MAX_BODY_BYTES")
 
 
+def test_idle_upstream_connections_close_before_gunicorn_closes_them() -> None:
+    assert int(defaults()["nginx_upstream_keepalive_timeout"].removesuffix("s")) < value("GUNICORN_KEEPALIVE")
+
+
 def test_microcache_bypass_cookies_are_djangos() -> None:
     assert defaults()["nginx_microcache_bypass_cookies"] == [settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME]
 
