@@ -58,8 +58,8 @@ BENCHMARK_ENV = {
 }
 # And for nginx: a load generator is one client address, so the per-address limit on sign-ins and
 # submits would throttle all its simulated users as if they were one person.
-# The microcache is off: a bench measures the app servers, not nginx's copies (loadtest/scaling adds a line
-# with it on).
+# The microcache is off: a bench measures the app servers, not nginx's copies (make bench-app's microcache
+# row and make bench-microcache measure those).
 BENCHMARK_NGINX: dict[str, Any] = {"nginx_rate_limit": "100r/s", "nginx_microcache_enabled": False}
 
 
