@@ -12,7 +12,7 @@ output "url" {
 }
 
 output "inventory" {
-  description = "What deploy/terraform/inventory.py turns into the Ansible aws inventory (the group contract)"
+  description = "What deploy/terraform/aws.py (write_inventory) turns into the Ansible aws inventory (the group contract)"
   value = {
     topology     = var.topology
     ansible_user = local.images[var.image].user

@@ -136,9 +136,6 @@ RATE_LIMITS = {
     "token": value("RATE_LIMIT_TOKEN"),
 }
 
-# The X-Request-ID header a client or the load balancer sends is logged and echoed back.
-REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
