@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from deploy.local.stack import Stack
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -61,3 +65,12 @@ def tree_rss_mib(*roots: int) -> float:
             continue
         total_kib += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
     return total_kib / 1024
+
+
+def stack_cpu_seconds(stack: Stack) -> dict[str, float]:
+    """CPU seconds so far of a local stack's parts: its app servers, nginx and PostgreSQL."""
+    return {
+        "app": tree_cpu_seconds(*(server.pid for server in stack.app_servers)),
+        "nginx": tree_cpu_seconds(stack.nginx_pid),
+        "postgres": tree_cpu_seconds(stack.cluster.postmaster_pid()),
+    }

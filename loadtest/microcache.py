@@ -11,7 +11,6 @@ Output: loadtest/reports/<timestamp>-microcache/report.md (also printed).
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import subprocess
@@ -21,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.local import stack as local_stack
-from loadtest.cpu import tree_cpu_seconds
+from loadtest.cpu import stack_cpu_seconds
 from loadtest.progress import log
 from loadtest.report_dir import ROOT, report_dir
-from loadtest.soak import seconds
+from loadtest.soak import locust_totals, seconds
 
 # nginx, PostgreSQL and app servers from +2 up: clear of the other benches' ports.
 PORTS = 18720
@@ -35,26 +34,12 @@ class Run:
     microcache: bool
     requests: int
     failures: int
-    p95_ms: float
+    p95_ms: float | None  # None: no request answered
     cpu_seconds: dict[str, float]  # app servers, nginx, PostgreSQL
 
     def per_thousand(self, part: str) -> float:
         """CPU seconds of `part` per 1,000 requests."""
         return 1000 * self.cpu_seconds[part] / max(self.requests, 1)
-
-
-def locust_totals(stats: Path) -> tuple[int, int, float]:
-    """(requests, failures, p95 ms) of Locust's aggregated row."""
-    row = next(row for row in csv.DictReader(stats.open()) if row["Name"] == "Aggregated")
-    return int(row["Request Count"]), int(row["Failure Count"]), float(row["95%"])
-
-
-def cpu_seconds(stack: local_stack.Stack) -> dict[str, float]:
-    return {
-        "app": tree_cpu_seconds(*(server.pid for server in stack.app_servers)),
-        "nginx": tree_cpu_seconds(stack.nginx_pid),
-        "postgres": tree_cpu_seconds(stack.cluster.postmaster_pid()),
-    }
 
 
 def measure(directory: Path, out: Path, *, microcache: bool, servers: int, posts: int, duration: str) -> Run:
@@ -72,11 +57,11 @@ def measure(directory: Path, out: Path, *, microcache: bool, servers: int, posts
         "--run-time", duration, "--csv", str(out / f"locust-{name}"), "--only-summary", "--stop-timeout", "5",
     ]  # fmt: skip
     try:
-        before = cpu_seconds(stack)
+        before = stack_cpu_seconds(stack)
         with (out / f"locust-{name}.log").open("w") as output:
             subprocess.run(command, env={**os.environ, "LOADTEST_REPORT_DIR": str(out)}, stdout=output,
                            stderr=subprocess.STDOUT, check=False, timeout=seconds(duration) + 120)  # fmt: skip
-        after = cpu_seconds(stack)
+        after = stack_cpu_seconds(stack)
     finally:
         local_stack.down(directory)
     requests, failures, p95 = locust_totals(out / f"locust-{name}_stats.csv")
@@ -87,7 +72,8 @@ def measure(directory: Path, out: Path, *, microcache: bool, servers: int, posts
 def row(run: Run) -> str:
     parts = ("app", "nginx", "postgres")
     return (
-        f"| {'on' if run.microcache else 'off'} | {run.requests:,} | {run.failures} | {run.p95_ms:.0f} | "
+        f"| {'on' if run.microcache else 'off'} | {run.requests:,} | {run.failures} | "
+        f"{'n/a' if run.p95_ms is None else f'{run.p95_ms:.0f}'} | "
         + " | ".join(f"{run.per_thousand(part):.2f}" for part in parts)
         + " |"
     )

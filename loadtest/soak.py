@@ -102,9 +102,11 @@ def latency_per_minute(history: Path) -> list[tuple[int, float | None, int]]:
     ]
 
 
-def totals(stats: Path) -> tuple[int, int]:
+def locust_totals(stats: Path) -> tuple[int, int, float | None]:
+    """(requests, failures, p95 ms or None without requests) of Locust's aggregated row."""
     row = next(row for row in csv.DictReader(stats.open()) if row["Name"] == "Aggregated")
-    return int(row["Request Count"]), int(row["Failure Count"])
+    p95 = float(row["95%"]) if row["95%"] not in ("N/A", "") else None
+    return int(row["Request Count"]), int(row["Failure Count"]), p95
 
 
 def write_report(out: Path, duration: str, servers: int, requests: int, failures: int,
@@ -156,7 +158,7 @@ def main() -> int:
     finally:
         local_stack.down(directory)
         shutil.rmtree(directory, ignore_errors=True)
-    requests, failures = totals(out / "locust_stats.csv")
+    requests, failures, _ = locust_totals(out / "locust_stats.csv")
     text = write_report(out, duration, servers, requests, failures,
                         latency_per_minute(out / "locust_stats_history.csv"), memory_growth(rss, total))  # fmt: skip
     sys.stdout.write(text)

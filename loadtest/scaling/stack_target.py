@@ -11,7 +11,7 @@ from pathlib import Path
 
 from deploy.local import stack as local_stack
 from deploy.local.postgres import SUPERUSER, find_bin_dir
-from loadtest.cpu import tree_cpu_seconds, tree_rss_mib
+from loadtest.cpu import stack_cpu_seconds, tree_rss_mib
 from loadtest.scaling.restart import restart_seconds
 from loadtest.scaling.settings import Settings
 
@@ -53,12 +53,7 @@ class StackTarget:
         return self.running.url("").rstrip("/")
 
     def cpu_seconds(self) -> dict[str, float]:
-        stack = self.running
-        return {
-            "app": tree_cpu_seconds(*(server.pid for server in stack.app_servers)),
-            "nginx": tree_cpu_seconds(stack.nginx_pid),
-            "postgres": tree_cpu_seconds(stack.cluster.postmaster_pid()),
-        }
+        return stack_cpu_seconds(self.running)
 
     def app_memory_mib(self) -> float:
         return max(tree_rss_mib(server.pid) for server in self.running.app_servers)
