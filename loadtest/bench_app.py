@@ -25,8 +25,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import NamedTuple
@@ -183,24 +181,6 @@ def post_with_comments(stack: local_stack.Stack, wanted: int) -> int:
     return int(stack.cluster.psql(sql, database="scaleboard"))
 
 
-@contextmanager
-def microcached(stack: local_stack.Stack) -> Iterator[tuple[str, int]]:
-    """A second nginx in front of the bench's app server, with the microcache on as every target deploys it:
-    its front page URL and its master's pid."""
-    runtime = stack.directory / "nginx-microcache"
-    pid = local_stack.run_nginx(
-        runtime, stack.logs / "nginx-microcache.error.log",
-        nginx_upstream_servers=[f"127.0.0.1:{server.port}" for server in stack.app_servers],
-        nginx_listen_address="127.0.0.1", nginx_listen_port=PORTS + 8, nginx_static_root="",
-        nginx_access_log=str(stack.logs / "nginx-microcache.access.log"),
-    )  # fmt: skip
-    try:
-        local_stack.wait_for(f"http://127.0.0.1:{PORTS + 8}/healthz")
-        yield f"http://127.0.0.1:{PORTS + 8}/", pid
-    finally:
-        local_stack.stop_nginx_pid(pid)
-
-
 def main() -> int:
     quick = os.environ.get("QUICK", "") not in ("", "0")
     repeats = int(os.environ.get("REPEATS", "1" if quick else "5"))
@@ -241,7 +221,11 @@ def main() -> int:
                 proxied.ratio_to_speed_of_light = paired_ratio(runs["nginx"], runs["raw"])
                 proxied.nginx_to_direct = paired_ratio(runs["nginx"], runs["direct"])
                 results += [direct, proxied]
-            with microcached(stack) as (cached_url, cached_pid):
+            # A second nginx in front of the same app server, with the microcache on as every target deploys it.
+            cached_url = f"http://127.0.0.1:{PORTS + 8}/"
+            with local_stack.nginx_in_front_of(
+                stack.directory / "nginx-microcache", [app.port], PORTS + 8
+            ) as cached_pid:
                 pin([cached_pid], APP_CPU)
                 log(f"front page, microcache: raw WSGI, nginx, {repeats} round(s)")
                 runs = measure_page(

@@ -27,6 +27,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -321,6 +322,27 @@ def stop_nginx_pid(pid: int) -> None:
         deadline = time.monotonic() + 20
         while process_alive(pid, "nginx") and time.monotonic() < deadline:
             time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def nginx_in_front_of(runtime: Path, upstream_ports: list[int], port: int, **site: Any) -> Iterator[int]:
+    """An nginx of its own on 127.0.0.1:`port`, in front of the app servers on 127.0.0.1:`upstream_ports`, with
+    `site` over the template's defaults (no static files: the app serves them), logging into `runtime`:
+    its master's pid, until the block ends."""
+    variables = {
+        "nginx_upstream_servers": [f"127.0.0.1:{upstream}" for upstream in upstream_ports],
+        "nginx_listen_address": "127.0.0.1",
+        "nginx_listen_port": port,
+        "nginx_static_root": "",
+        "nginx_access_log": str(runtime / "access.log"),
+        **site,
+    }
+    pid = run_nginx(runtime, runtime / "error.log", **variables)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", timeout=20)
+        yield pid
+    finally:
+        stop_nginx_pid(pid)
 
 
 def start_nginx(stack: Stack) -> None:

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from deploy.local.stack import run_nginx, stop_nginx_pid, wait_for
+from deploy.local import stack as local_stack
 from tests.harness.servers import free_port
 
 
@@ -35,21 +35,8 @@ class Echo(BaseHTTPRequestHandler):
 def nginx_in_front_of(workdir: Path, upstream_port: int, **site: Any) -> Iterator[int]:
     """nginx's port, proxying to 127.0.0.1:`upstream_port`; `site`: template variables over the defaults."""
     port = free_port()
-    pid = run_nginx(
-        workdir,
-        workdir / "error.log",
-        nginx_upstream_servers=[f"127.0.0.1:{upstream_port}"],
-        nginx_listen_address="127.0.0.1",
-        nginx_listen_port=port,
-        nginx_static_root="",
-        nginx_access_log=str(workdir / "access.log"),
-        **site,
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/healthz", timeout=20)
+    with local_stack.nginx_in_front_of(workdir, [upstream_port], port, **site):
         yield port
-    finally:
-        stop_nginx_pid(pid)
 
 
 @contextmanager
