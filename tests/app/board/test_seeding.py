@@ -89,3 +89,13 @@ def test_a_large_seed_is_not_cancelled_by_the_statement_timeout() -> None:
         cursor.execute("SET LOCAL statement_timeout = '1ms'")  # for the rest of this test's transaction
     report = seed_demo(users=20, posts=1000, comments=3000, seed=5)
     assert report.comments_total == 3000
+
+
+def test_a_seed_leaves_planner_statistics_of_what_it_wrote() -> None:
+    seed_demo(users=8, posts=40, comments=150, seed=9)
+    top_level = Comment.objects.filter(parent=None).count() / Comment.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT null_frac FROM pg_stats WHERE tablename = 'board_comment' AND attname = 'parent_id'")
+        rows = cursor.fetchall()
+    assert rows, "no statistics for board_comment: the seed did not ANALYZE what it wrote"
+    assert rows[0][0] == pytest.approx(top_level, abs=1e-6)
