@@ -142,6 +142,33 @@ def test_comment_and_reply_through_the_page(user_client: tuple[Client, User], ma
     assert post.comment_count == 2
 
 
+def test_post_page_shows_each_comment_at_its_depth_with_what_its_viewer_may_do(
+    user_client: tuple[Client, User], make_post: Callable[..., Post], make_user: Callable[..., User]
+) -> None:
+    client, viewer = user_client
+    post = make_post()
+    top = services.comment_create(author=make_user(), post_id=post.pk, body="Top level")
+    reply = services.comment_create(author=make_user(), post_id=post.pk, body="A reply", parent_id=top.pk)
+    services.comment_vote_set(user=viewer, comment_id=reply.pk, up=True)
+
+    signed_in = client.get(f"/post/{post.pk}").content.decode()
+    anonymous = Client().get(f"/post/{post.pk}").content.decode()
+    for page in (signed_in, anonymous):
+        assert f'id="c{top.pk}" style="--depth: 0"' in page
+        assert f'id="c{reply.pk}" style="--depth: 1"' in page
+        assert page.index(f'id="c{top.pk}"') < page.index(f'id="c{reply.pk}"')
+        assert f'href="/user/{reply.author.username}"' in page
+    # Signed in: a vote form per comment (the reply's says it is voted) and a reply form naming its parent.
+    assert signed_in.count('class="reply"') == 2
+    assert f'<input type="hidden" name="parent" value="{reply.pk}">' in signed_in
+    assert signed_in.count('aria-pressed="true"') == 1
+    assert f'action="/comment/{reply.pk}/vote"' in signed_in
+    # Anonymous: links to log in instead of forms.
+    assert 'class="reply"' not in anonymous
+    assert "csrfmiddlewaretoken" not in anonymous
+    assert anonymous.count('title="log in to vote"') == 3  # the post's arrow and both comments'
+
+
 def test_bad_comments_rerender(user_client: tuple[Client, User], make_post: Callable[..., Post]) -> None:
     client, _ = user_client
     post = make_post()
