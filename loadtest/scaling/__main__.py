@@ -27,14 +27,20 @@ FAILURE_SECONDS = 45
 QUICK_FAILURE_SECONDS = 16
 
 
-def configurations(points: int) -> list[tuple[str, int]]:
+def configurations(points: int, quick: bool = False) -> list[tuple[str, int]]:
     """The order the lab changes least in: horizontal from the largest point down to one server (the
-    one-unit point both lines share), then that server grown."""
-    return [("horizontal", n) for n in range(points, 1, -1)] + [("vertical", n) for n in range(1, points + 1)]
+    one-unit point both lines share), then that server grown; then the cached line, the horizontal one with
+    nginx's microcache on (QUICK: its largest point only)."""
+    cached = [points] if quick else range(1, points + 1)
+    return (
+        [("horizontal", n) for n in range(points, 1, -1)]
+        + [("vertical", n) for n in range(1, points + 1)]
+        + [("cached", n) for n in cached]
+    )
 
 
 def shape(line: str, units: int, settings: Settings) -> tuple[int, float, int]:
-    """(servers, CPUs per server, workers per server) of a point."""
+    """(servers, CPUs per server, workers per server) of a point; the cached line's are the horizontal's."""
     if line == "vertical":
         return 1, units * settings.unit, units * settings.workers_per_unit
     return units, settings.unit, settings.workers_per_unit
@@ -57,10 +63,10 @@ def measure(
     points: list[Point] = []
     failures: list[failure.Failure] = []
     failure_seconds = QUICK_FAILURE_SECONDS if settings.quick else FAILURE_SECONDS
-    for line, units in configurations(settings.points):
+    for line, units in configurations(settings.points, settings.quick):
         servers, cpus, workers = shape(line, units, settings)
         log(f"{line}: {units} unit(s) = {servers} server(s) x {cpus:g} CPU, {workers} workers each")
-        target.configure(servers, cpus, workers)
+        target.configure(servers, cpus, workers, microcache=line == "cached")
         for name in settings.workloads:
             workload = WORKLOADS[name]
             point = search(target, workload, Point(name, line, units, servers, workers, cpus), settings, out / "steps")
@@ -72,12 +78,14 @@ def measure(
                 bill.usd_per_million,
             )
             points.append(point)
-            if units == 1:  # one server of one unit: the same point on both lines
+            if line == "vertical" and units == 1:  # one server of one unit: the same point on both lines
                 points.append(Point(**{**asdict(point), "line": "horizontal"}))
             # A server dies: on every horizontal point of 2+ servers, and on the largest single server
-            # (QUICK: only horizontal, only the first workload).
+            # (QUICK: only horizontal, only the first workload). Not on the cached line: the kill measures
+            # the app path, and cached readers would hide it.
             full = not settings.quick
-            if point.users and (servers > 1 or (units == settings.points and full)) and (full or not failures):
+            killed = servers > 1 or (units == settings.points and full)
+            if point.users and line != "cached" and killed and (full or not failures):
                 log(f"  {name}: kill -9 of one app server at {point.users} users")
                 workdir = out / "steps" / f"{name}-{line}-{units}u-kill"
                 failures.append(failure.run(target, workload, (line, units, servers), point.users, failure_seconds,

@@ -45,6 +45,7 @@ class LabTarget:
         self.lab: lab_module.Lab | None = None
         self.pool: list[lab_module.Host] = []
         self.workers: dict[str, int] = {}
+        self.microcache = False
 
     def describe(self) -> str:
         return (
@@ -92,11 +93,13 @@ class LabTarget:
         return f"http://{self.host('lb').address}"
 
     # -- points ------------------------------------------------------------------------------------
-    def configure(self, servers: int, cpus: float, workers: int) -> None:
+    def configure(self, servers: int, cpus: float, workers: int, *, microcache: bool = False) -> None:
         pool = self.app_hosts[:servers]
         changed = [host for host in pool if self.workers.get(host.name) != workers]
-        limits = [host.name for host in changed] + ([self.host("lb").name] if pool != self.pool else [])
+        nginx_changed = pool != self.pool or microcache != self.microcache
+        limits = [host.name for host in changed] + ([self.host("lb").name] if nginx_changed else [])
         self.pool = pool
+        self.microcache = microcache
         self.workers.update({host.name: workers for host in changed})
         if limits:
             self.write_inventory()
@@ -115,7 +118,7 @@ class LabTarget:
     def write_inventory(self) -> None:
         """The lab's inventory with only the pool in `app`. Each app host's WEB_CONCURRENCY and the stack's
         benchmark settings (no worker recycling, no per-request log; nginx's rate limit for one client
-        address carrying many users) are host variables."""
+        address carrying many users; the microcache only on the cached line) are host variables."""
         lab = self.running
         pool = {host.name for host in self.pool}
         hosts = [host for host in lab.hosts if "app" not in host.groups or host.name in pool]
@@ -123,7 +126,7 @@ class LabTarget:
             name: {"scaleboard_env_overrides": {**BENCHMARK_ENV, "WEB_CONCURRENCY": str(workers)}}
             for name, workers in self.workers.items()
         }
-        host_vars[self.host("lb").name] = BENCHMARK_NGINX
+        host_vars[self.host("lb").name] = {**BENCHMARK_NGINX, "nginx_microcache_enabled": self.microcache}
         lab_module.write_inventory(dataclasses.replace(lab, hosts=hosts), Path(lab.inventory), host_vars)
 
     def provision(self, what: str, limit: str | None) -> None:

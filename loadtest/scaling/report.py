@@ -19,8 +19,14 @@ from loadtest.scaling.settings import Settings
 from loadtest.scaling.workloads import WORKLOADS
 
 ROOT = Path(__file__).resolve().parents[2]
-LINES = {"vertical": "one bigger server", "horizontal": "more one-unit servers"}
-STYLES = {"vertical": "o-", "horizontal": "s--"}
+LINES = {
+    "vertical": "one bigger server",
+    "horizontal": "more one-unit servers",
+    "cached": "more one-unit servers, nginx's microcache on",
+}
+STYLES = {"vertical": "o-", "horizontal": "s--", "cached": "^-."}
+# The lines that measure the app path; the cached line shows what the microcache changes.
+APP_PATH = ("vertical", "horizontal")
 # Plot names; the README's headline is the first.
 PLOTS = ("throughput.png", "latency.png", "cost.png", "failure.png")
 # Within this ratio the two lines are reported as serving the same.
@@ -70,11 +76,16 @@ def frontier(options: list[tuple[float, float, Point]]) -> list[tuple[float, flo
 
 
 def buying_guide(points: list[Point], failures: list[Failure], workload: str) -> list[str]:
-    """Cheapest measured setup for each load, and the same when it must survive losing a server."""
+    """Cheapest measured setup for each load, and the same when it must survive losing a server (the app
+    path: cache_words says what the microcache adds)."""
     valid = [
         p
         for p in points
-        if p.workload == workload and p.valid and p.rps and not (p.line == "horizontal" and p.units == 1)
+        if p.workload == workload
+        and p.valid
+        and p.rps
+        and p.line in APP_PATH
+        and not (p.line == "horizontal" and p.units == 1)
     ]
     if not valid:
         return [f"- No valid point for {WORKLOADS[workload].title}: nothing to recommend."]
@@ -154,6 +165,25 @@ def contention_source(points: list[Point], workload: str) -> str:
     )
 
 
+def cache_words(points: list[Point], workload: str) -> list[str]:
+    """What the microcache does to "how many servers": each cached point against the uncached horizontal
+    point of as many servers."""
+    uncached = {p.servers: p for p in line_points(points, workload, "horizontal")}
+    pairs = [(c, uncached[c.servers]) for c in line_points(points, workload, "cached") if c.servers in uncached]
+    if not pairs:
+        return []
+    parts = [
+        f"{c.servers} server{'s' if c.servers > 1 else ''} serve {c.rps:.0f} req/s with it, {h.rps:.0f} without "
+        f"({c.rps / h.rps:.1f}x), app CPU per request {_ms(c.app_cpu, c.rps)} vs {_ms(h.app_cpu, h.rps)} ms"
+        for c, h in pairs
+    ]
+    return [f"- With nginx's microcache (anonymous reads served by nginx for its TTL): {'; '.join(parts)}."]
+
+
+def _ms(cpu: float, rps: float) -> str:
+    return f"{1000 * cpu / rps:.2f}" if rps else "-"
+
+
 def conclusion(points: list[Point], failures: list[Failure], settings: Settings) -> list[str]:
     words = []
     for workload in settings.workloads:
@@ -188,6 +218,7 @@ def conclusion(points: list[Point], failures: list[Failure], settings: Settings)
                 f"{f.errors} failed requests, back "
                 + (f"{f.recovery_s:.0f} s after the kill." if f.recovery_s is not None else "not within the step.")
             )
+        words += cache_words(points, workload)
         words += shared_ceilings(points, workload, prices=cost.load())
         words += buying_guide(points, failures, workload)
         words.append("")
@@ -371,7 +402,8 @@ def write(
         f"({os.cpu_count()} cores, Linux {platform.release()}), {minutes:.0f} minutes. Where: {where}. "
         f"One unit = {settings.unit:g} CPU (a cgroup quota, {PERIOD_US // 1000} ms period); "
         f"vertical = one app server of N units with "
-        f"{settings.workers_per_unit} workers per unit, horizontal = N one-unit servers behind nginx. SLO: p95 <= "
+        f"{settings.workers_per_unit} workers per unit, horizontal = N one-unit servers behind nginx, both with "
+        f"nginx's microcache off; cached = the horizontal line with it on. SLO: p95 <= "
         f"{settings.slo_p95_ms:g} ms, errors < 0.1 %. Steps of {settings.step_seconds:g} s of closed-loop users "
         f"without think time. Prices: AWS on-demand, {prices.region}, {prices.date} (deploy/terraform/prices.toml).",
         "",

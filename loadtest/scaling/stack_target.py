@@ -33,13 +33,14 @@ class StackTarget:
     def describe(self) -> str:
         return "app servers as CPU-capped gunicorn processes on this machine, nginx and PostgreSQL beside them"
 
-    def configure(self, servers: int, cpus: float, workers: int) -> None:
+    def configure(self, servers: int, cpus: float, workers: int, *, microcache: bool = False) -> None:
         self.close()
         self.stack = local_stack.up(
             self.directory, topology="split", app_servers=servers, port=BENCH_PORTS,
             first_app_port=BENCH_PORTS + 2, database_port=BENCH_PORTS + 1, workers=workers,
             cpus_per_server=cpus, seed=(50, self.settings.seed_posts, self.settings.seed_posts * 3),
-            extra_env=local_stack.BENCHMARK_ENV, nginx_overrides=local_stack.BENCHMARK_NGINX,
+            extra_env=local_stack.BENCHMARK_ENV,
+            nginx_overrides={**local_stack.BENCHMARK_NGINX, "nginx_microcache_enabled": microcache},
         )  # fmt: skip
 
     @property

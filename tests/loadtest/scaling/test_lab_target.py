@@ -23,4 +23,8 @@ def test_a_point_writes_its_pool_and_sizes_into_the_inventory(tmp_path: Path) ->
     assert sorted(groups["app"]) == ["sb-app1", "sb-app2"]  # nginx's upstream is rendered from this group
     assert groups["app"]["sb-app1"]["scaleboard_env_overrides"] == {**BENCHMARK_ENV, "WEB_CONCURRENCY": "4"}
     assert groups["lb"]["sb-lb"]["nginx_rate_limit"] == BENCHMARK_NGINX["nginx_rate_limit"]
+    assert groups["lb"]["sb-lb"]["nginx_microcache_enabled"] is False  # the app path, not the cache
+    target.microcache = True  # the cached line
+    target.write_inventory()
+    assert inventory.read(path)["lb"]["sb-lb"]["nginx_microcache_enabled"] is True
     assert list(groups["db"]) == ["sb-db"]

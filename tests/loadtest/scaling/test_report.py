@@ -9,8 +9,8 @@ from loadtest.scaling.settings import Settings
 
 
 def _point(line: str, units: int, rps: float, usd_per_hour: float, **extra: float) -> Point:
-    servers = units if line == "horizontal" else 1
-    cpus = 0.25 if line == "horizontal" else 0.25 * units
+    servers = 1 if line == "vertical" else units
+    cpus = 0.25 * units if line == "vertical" else 0.25
     values: dict = {"app_cpu": servers * cpus, "valid": True, "users": units * 2, "app_instance": "t3.micro"}
     values.update(extra)
     workers = 2 * units // servers
@@ -40,11 +40,13 @@ def test_buying_guide_prices_each_load_and_the_one_that_survives_a_kill() -> Non
     points = [
         _point("vertical", 1, 50, 0.06), _point("vertical", 2, 105, 0.07),
         _point("horizontal", 2, 100, 0.08),
+        _point("cached", 2, 900, 0.08),  # the cache's line is reported apart, not bought from
     ]  # fmt: skip
     failures = [Failure("front", "horizontal", 2, 2, 4, kept=0.5), Failure("front", "vertical", 2, 1, 4, kept=0)]
     cheapest, surviving = buying_guide(points, failures, "front")
     assert cheapest.startswith("- At the lowest price: 0-50 req/s: 1 x t3.micro")
     assert "50-105 req/s: 1 x t3.micro app server (0.5 CPU, 4 workers)" in cheapest
+    assert cheapest.endswith("0.070 USD/h (0.19 USD per million requests at that load).")
     # Only the two-server setup keeps serving: half its 100 req/s.
     assert surviving.startswith("- Still serving after one app server dies: 0-50 req/s: 2 x t3.micro")
 
@@ -56,3 +58,10 @@ def test_conclusion_compares_the_lines_at_equal_units() -> None:
     assert "At 2 units one bigger server serves more: 110 vs 95 req/s (1.16x)." in text
     assert "efficiency 1.10" in text
     assert "efficiency 0.95" in text
+
+
+def test_conclusion_says_what_the_microcache_does_at_as_many_servers() -> None:
+    points = [_point("horizontal", 1, 50, 0.06), _point("horizontal", 2, 95, 0.08),
+              _point("cached", 2, 760, 0.08, app_cpu=0.05)]  # fmt: skip
+    text = "\n".join(conclusion(points, [], Settings(points=2, workloads=("front",))))
+    assert "2 servers serve 760 req/s with it, 95 without (8.0x), app CPU per request 0.07 vs 5.26 ms" in text
