@@ -31,15 +31,27 @@ render() {
   {
     echo "resources: [../../../deploy/k8s/overlays/$overlay]"
     if [[ -n "${REGISTRY:-}${IMAGE_TAG:-}" ]]; then
-      current="$("$KUBECTL" kustomize --load-restrictor LoadRestrictionsNone "deploy/k8s/overlays/$overlay" \
+      current="$("$KUBECTL" kustomize "deploy/k8s/overlays/$overlay" \
         | sed -n 's|^ *image: \(.*/scaleboard\):.*|\1|p' | head -1)"
       name="$current"
       [[ -n "${REGISTRY:-}" ]] && name="$REGISTRY/scaleboard"
       echo "images: [{name: '$current', newName: '$name', newTag: '${IMAGE_TAG:-0.1.0}'}]"
     fi
   } > "$wrapper/kustomization.yaml"
-  "$KUBECTL" kustomize --load-restrictor LoadRestrictionsNone "$wrapper"
+  "$KUBECTL" kustomize "$wrapper"
   rm -rf "$wrapper"
+}
+
+# The rendered manifest on stdin, with the HPA's bounds raised to the live ones ("MIN MAX", from the
+# cluster) where those are higher: a deploy never undoes `make k8s-scale`, and a higher floor in the
+# overlay still takes effect. Only the HPA has minReplicas/maxReplicas keys.
+keep_scale() {
+  local live_min live_max
+  read -r live_min live_max <<< "$1"
+  awk -v live_min="${live_min:-0}" -v live_max="${live_max:-0}" '
+    /^  minReplicas: [0-9]+$/ && live_min + 0 > $2 + 0 { $0 = "  minReplicas: " live_min }
+    /^  maxReplicas: [0-9]+$/ && live_max + 0 > $2 + 0 { $0 = "  maxReplicas: " live_max }
+    { print }'
 }
 
 case "${1:-}" in
@@ -47,7 +59,8 @@ case "${1:-}" in
     need_cluster
     manifest="$(mktemp)"
     trap 'rm -f "$manifest"' EXIT
-    render "$OVERLAY" > "$manifest"
+    live="$(k get hpa web -o jsonpath='{.spec.minReplicas} {.spec.maxReplicas}' --ignore-not-found)"
+    render "$OVERLAY" | keep_scale "$live" > "$manifest"
     # 1. Everything but the web tier (config, secrets, database, nginx, policies) and the migrate Job.
     k delete job migrate --ignore-not-found
     "$KUBECTL" apply -f "$manifest" -l 'app.kubernetes.io/component notin (web)'

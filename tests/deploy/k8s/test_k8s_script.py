@@ -6,8 +6,10 @@ import os
 import stat
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from tests.harness.servers import REPO
 
@@ -20,6 +22,9 @@ echo "$*" >> "$KUBECTL_LOG"
 case "$*" in
   "config current-context") [[ -n "$FAKE_NO_CONTEXT" ]] && exit 1; echo test-cluster ;;
   *"get hpa web -o jsonpath={.spec.maxReplicas}") printf 10 ;;
+  # The HPA's bounds, kept between calls in a file: what `patch hpa` set, what `get hpa` then answers.
+  *"patch hpa web "*) tr -c '0-9' ' ' <<< "${@: -1}" > "$KUBECTL_LOG.hpa" ;;  # "min max"
+  *"{.spec.minReplicas} {.spec.maxReplicas} --ignore-not-found") cat "$KUBECTL_LOG.hpa" 2>/dev/null || true ;;
 esac
 """
 
@@ -88,3 +93,39 @@ def test_deploy_migrates_before_the_web_rollout(kubectl: tuple[dict[str, str], P
         "apply (web)",
         "-n scaleboard rollout status deployment/web --timeout=600s",
     ]
+
+
+def _applied(log: Path, kind: str, name: str) -> dict[str, Any]:
+    documents = yaml.safe_load_all(Path(f"{log}.applied").read_text())
+    return next(d for d in documents if d and d["kind"] == kind and d["metadata"]["name"] == name)
+
+
+def test_deploy_after_k8s_scale_keeps_its_count(kubectl: tuple[dict[str, str], Path]) -> None:
+    env, log = kubectl
+    assert run("k8s-scale", env, N="5").returncode == 0
+    result = run("k8s-deploy", env, OVERLAY="local")
+    assert result.returncode == 0, result.stderr
+    hpa = _applied(log, "HorizontalPodAutoscaler", "web")
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (5, 10)
+    # The HPA owns the count: the Deployment states none, so an apply cannot reset it.
+    assert "replicas" not in _applied(log, "Deployment", "web")["spec"]
+
+
+@pytest.mark.parametrize(
+    ("live", "bounds"),
+    [
+        (None, (2, 10)),  # first deploy: no HPA yet, the overlay's bounds
+        ("6 15", (6, 15)),  # after `make k8s-scale N=15`, then a floor of 6
+        ("1 4", (2, 10)),  # bounds lowered by hand: the overlay's return
+    ],
+)
+def test_deploy_raises_the_overlays_hpa_bounds_to_the_live_ones(
+    kubectl: tuple[dict[str, str], Path], live: str | None, bounds: tuple[int, int]
+) -> None:
+    env, log = kubectl
+    if live is not None:
+        Path(f"{log}.hpa").write_text(live)
+    result = run("k8s-deploy", env, OVERLAY="local")
+    assert result.returncode == 0, result.stderr
+    hpa = _applied(log, "HorizontalPodAutoscaler", "web")
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == bounds

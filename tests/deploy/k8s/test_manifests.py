@@ -25,7 +25,7 @@ WORKLOADS = {"Deployment", "StatefulSet", "Job"}
 @cache
 def rendered(overlay: str) -> str:
     result = subprocess.run(
-        ["kubectl", "kustomize", "--load-restrictor", "LoadRestrictionsNone", f"deploy/k8s/overlays/{overlay}"],
+        ["kubectl", "kustomize", f"deploy/k8s/overlays/{overlay}"],
         cwd=REPO, capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     return result.stdout
