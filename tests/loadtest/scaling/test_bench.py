@@ -56,7 +56,7 @@ def test_quick_bench_measures_the_lines_both_workloads_a_kill_and_the_bill(bench
     assert kill["line"] == "horizontal"
     assert kill["servers"] == "2"
     assert 0.2 < float(kill["kept"]) < 1.1, kill
-    for plot in ("throughput.png", "latency.png", "cost.png", "failure.png"):
+    for plot in ("throughput.png", "latency.png", "cost.png", "failure.png", "cache.png"):
         assert (out / plot).stat().st_size > 10_000, plot
     report = (out / "report.md").read_text()
     assert report.index("## Conclusion") < report.index("## Points")
