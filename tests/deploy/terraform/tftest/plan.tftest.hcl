@@ -1,5 +1,5 @@
 # Plan-level checks of the root in deploy/terraform with a mocked AWS provider: no account, no network.
-# Run by tests/deploy/terraform/test_terraform.py (terraform test -test-directory=...).
+# Run by tests/deploy/terraform/test_static.py (terraform test -test-directory=...).
 mock_provider "aws" {
   override_data {
     target = data.aws_availability_zones.available
