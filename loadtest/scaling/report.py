@@ -338,16 +338,16 @@ def plot(out: Path, points: list[Point], failures: list[Failure], settings: Sett
         uncached = {p.servers: p.rps for p in line_points(points, workload, "horizontal")}
         cached = {p.servers: p for p in line_points(points, workload, "cached", valid_only=False)}
         servers = sorted(set(uncached) | set(cached))
-        xs = range(len(servers))
-        axis.bar([x - 0.2 for x in xs], [uncached.get(n, 0) for n in servers], 0.4, label="microcache off")
+        slots = range(len(servers))
+        axis.bar([x - 0.2 for x in slots], [uncached.get(n, 0) for n in servers], 0.4, label="microcache off")
         axis.bar(
-            [x + 0.2 for x in xs],
+            [x + 0.2 for x in slots],
             [cached[n].rps if n in cached else 0 for n in servers],
             0.4,
             label="microcache on",
             hatch=["" if n in cached and cached[n].valid else "//" for n in servers],
         )
-        axis.set_xticks(list(xs), [str(n) for n in servers])
+        axis.set_xticks(list(slots), [str(n) for n in servers])
         axis.set_yscale("log")
         axis.set(
             title=f"What the microcache does: {workload} (hatched: at least; Locust or the machine was full)",
