@@ -10,8 +10,10 @@ from scaleboard.board.selectors import MAX_CURSOR_LENGTH, SORTS
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _ID = schemas.ID.schema()
-# Any answer may be 503 (the database is unavailable); writes may also be refused for their rate.
-_ALWAYS = {"503": _ERROR}
+# Any answer may be 503 (the database is unavailable), or 414 (a URL over the web server's request-line
+# limit: gunicorn's or nginx's own answer, before the app sees the request). Writes may also be refused for
+# their rate.
+_ALWAYS = {"414": {"$ref": "#/components/responses/UriTooLong"}, "503": _ERROR}
 
 
 _POST_SUMMARY: dict[str, Any] = {
@@ -175,6 +177,10 @@ def document() -> dict[str, Any]:
                 "Error": {
                     "description": "The request was refused; `error` says why",
                     "content": _json("Error"),
+                },
+                "UriTooLong": {
+                    "description": "The URL is longer than the web server accepts (about 4 KB); answered by the "
+                    "server in front of the app, as a plain page, not JSON",
                 },
             },
             "schemas": {
