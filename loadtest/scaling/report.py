@@ -163,13 +163,19 @@ def contention_source(points: list[Point], workload: str) -> str:
     )
 
 
+def by_servers(points: list[Point], workload: str) -> tuple[dict[int, Point], dict[int, Point]]:
+    """The horizontal line's points and the cached line's (invalid ones too: lower bounds), by app servers."""
+    uncached = {p.servers: p for p in line_points(points, workload, "horizontal")}
+    cached = {p.servers: p for p in line_points(points, workload, "cached", valid_only=False)}
+    return uncached, cached
+
+
 def cache_words(points: list[Point], workload: str) -> list[str]:
     """What the microcache does to "how many servers": each cached point against the uncached horizontal
     point of as many servers. A cached point whose load generator or machine was the wall still counts, as
     a lower bound: the cache served all that was asked of it."""
-    uncached = {p.servers: p for p in line_points(points, workload, "horizontal")}
-    cached = line_points(points, workload, "cached", valid_only=False)
-    pairs = [(c, uncached[c.servers]) for c in cached if c.servers in uncached]
+    uncached, cached = by_servers(points, workload)
+    pairs = [(c, uncached[n]) for n, c in cached.items() if n in uncached]
     if not pairs:
         return []
     parts = [
@@ -335,11 +341,11 @@ def plot(out: Path, points: list[Point], failures: list[Failure], settings: Sett
 
     figure, axes = plt.subplots(1, len(workloads), figsize=(6.5 * len(workloads), 4.5), squeeze=False)
     for axis, workload in zip(axes[0], workloads, strict=True):
-        uncached = {p.servers: p.rps for p in line_points(points, workload, "horizontal")}
-        cached = {p.servers: p for p in line_points(points, workload, "cached", valid_only=False)}
+        uncached, cached = by_servers(points, workload)
         servers = sorted(set(uncached) | set(cached))
         slots = range(len(servers))
-        axis.bar([x - 0.2 for x in slots], [uncached.get(n, 0) for n in servers], 0.4, label="microcache off")
+        axis.bar([x - 0.2 for x in slots], [uncached[n].rps if n in uncached else 0 for n in servers], 0.4,
+                 label="microcache off")  # fmt: skip
         axis.bar(
             [x + 0.2 for x in slots],
             [cached[n].rps if n in cached else 0 for n in servers],
