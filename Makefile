@@ -77,7 +77,7 @@ VAGRANT = cd deploy/vagrant && PATH="$(CURDIR)/$(BIN):$$PATH" vagrant
 ADMIN_CIDR ?=
 SSH_KEY ?=
 AUTO_APPROVE ?=
-AWS = ADMIN_CIDR="$(ADMIN_CIDR)" SSH_KEY="$(SSH_KEY)" $(BIN)/python deploy/terraform/aws.py
+AWS = ADMIN_CIDR="$(ADMIN_CIDR)" SSH_KEY="$(SSH_KEY)" $(BIN)/python -m deploy.terraform.aws
 # Only what the user set is passed on: a bare `make deploy-aws` re-applies the last TOPOLOGY/APP_SERVERS
 # instead of the Makefile's defaults (which would turn a split deployment into an all-in-one).
 given = $(if $(filter-out file default undefined,$(origin $(1))),$(2) $($(1)))
@@ -164,7 +164,7 @@ env-example: setup ## Regenerate .env.example from the env contract (app/config/
 
 .PHONY: render-configs
 render-configs: setup ## Re-render committed copies of the nginx template (docker/nginx/site.conf)
-	$(BIN)/python deploy/nginx/render_committed.py
+	$(BIN)/python -m deploy.nginx.render_committed
 
 .PHONY: clean
 clean: ## Remove caches, coverage and collected static files (keeps .venv and the database)
@@ -179,17 +179,17 @@ distclean: clean ## Also remove .venv and .tools (keeps the database in .var/)
 
 .PHONY: stack-up
 stack-up: setup ## PostgreSQL + APP_SERVERS gunicorns + nginx on STACK_PORT (TOPOLOGY WEB_CONCURRENCY CPUS_PER_SERVER SEED_*)
-	$(BIN)/python deploy/local/stack.py up --topology $(TOPOLOGY) --app-servers $(APP_SERVERS) --port $(STACK_PORT) \
+	$(BIN)/python -m deploy.local.stack up --topology $(TOPOLOGY) --app-servers $(APP_SERVERS) --port $(STACK_PORT) \
 		--workers $(WEB_CONCURRENCY) $(if $(CPUS_PER_SERVER),--cpus-per-server $(CPUS_PER_SERVER)) \
 		--seed $(SEED_USERS),$(SEED_POSTS),$(SEED_COMMENTS)
 
 .PHONY: stack-status
 stack-status: setup ## Show the local stack's processes and their health
-	$(BIN)/python deploy/local/stack.py status
+	$(BIN)/python -m deploy.local.stack status
 
 .PHONY: stack-down
 stack-down: setup ## Stop everything stack-up started (the stack's database files are kept)
-	$(BIN)/python deploy/local/stack.py down
+	$(BIN)/python -m deploy.local.stack down
 
 .PHONY: loadtest
 loadtest: setup ## Headless Locust run against HOST; CSV + HTML in loadtest/reports/; fails on thresholds
@@ -198,11 +198,11 @@ loadtest: setup ## Headless Locust run against HOST; CSV + HTML in loadtest/repo
 
 .PHONY: loadtest-master
 loadtest-master: setup ## Distributed Locust: the master (web UI on :8089) waiting for EXPECT_WORKERS
-	.venv/bin/locust -f loadtest/locustfile.py --master --expect-workers $(EXPECT_WORKERS) --host $(HOST)
+	$(BIN)/python -m locust -f loadtest/locustfile.py --master --expect-workers $(EXPECT_WORKERS) --host $(HOST)
 
 .PHONY: loadtest-worker
 loadtest-worker: setup ## Distributed Locust: a worker connecting to MASTER_HOST (run one per core/machine)
-	.venv/bin/locust -f loadtest/locustfile.py --worker --master-host $(MASTER_HOST)
+	$(BIN)/python -m locust -f loadtest/locustfile.py --worker --master-host $(MASTER_HOST)
 
 ##@ Benchmarks
 
@@ -216,7 +216,7 @@ bench-microcache: setup ## CPU the app servers spend per 1,000 reader requests, 
 
 .PHONY: bench-app
 bench-app: setup ## Page speed vs the raw-WSGI speed of light, direct and via nginx (wrk; QUICK=1 REPEATS DURATION)
-	QUICK=$(QUICK) WEB_CONCURRENCY=$(WEB_CONCURRENCY) $(BIN)/python loadtest/bench_app.py
+	QUICK=$(QUICK) WEB_CONCURRENCY=$(WEB_CONCURRENCY) $(BIN)/python -m loadtest.bench_app
 
 .PHONY: bench-scaling
 bench-scaling: setup ## Bigger server or more servers? TARGET=stack|lab, two workloads, a kill, the bill (root; QUICK=1)
@@ -224,7 +224,7 @@ bench-scaling: setup ## Bigger server or more servers? TARGET=stack|lab, two wor
 
 .PHONY: profile-page
 profile-page: setup ## Where pages' CPU time goes in the app: ms per request, layers, hottest functions (QUICK=1 PAGES)
-	QUICK=$(QUICK) $(BIN)/python loadtest/profile_page.py
+	QUICK=$(QUICK) PYTHONPATH=app $(BIN)/python -m loadtest.profile_page
 
 ##@ Containers
 
@@ -284,7 +284,7 @@ rollback: ansible-deps ## Switch INVENTORY's app servers back one release, one a
 
 .PHONY: lab-up
 lab-up: setup ## Fresh Debian 12 hosts (nspawn, root) and their inventory (TOPOLOGY APP_SERVERS CPUS_PER_SERVER)
-	$(BIN)/python deploy/lab/lab.py up --topology $(TOPOLOGY) --app-servers $(APP_SERVERS) \
+	$(BIN)/python -m deploy.lab.lab up --topology $(TOPOLOGY) --app-servers $(APP_SERVERS) \
 		$(if $(CPUS_PER_SERVER),--cpus-per-server $(CPUS_PER_SERVER))
 
 .PHONY: lab-provision
@@ -293,11 +293,11 @@ lab-provision: ## Converge the lab with site.yml (same as `make provision INVENT
 
 .PHONY: lab-status
 lab-status: setup ## List the lab's hosts and whether they answer SSH
-	$(BIN)/python deploy/lab/lab.py status
+	$(BIN)/python -m deploy.lab.lab status
 
 .PHONY: lab-down
 lab-down: setup ## Remove the lab's hosts, bridge, NAT rule and inventory
-	$(BIN)/python deploy/lab/lab.py down
+	$(BIN)/python -m deploy.lab.lab down
 
 .PHONY: vagrant-up
 vagrant-up: ansible-deps release ## Boot the all-in-one VM (deploy/vagrant) and provision it with site.yml

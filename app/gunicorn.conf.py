@@ -1,4 +1,5 @@
-"""The one gunicorn configuration. Every target runs `gunicorn -c app/gunicorn.conf.py config.wsgi`.
+"""The one gunicorn configuration. Every target runs `gunicorn -c gunicorn.conf.py` in app/: gunicorn puts
+its working directory on sys.path before it reads this file, so `config` imports from there.
 
 All knobs come from the env contract (config/env.py); see .env.example for their meaning.
 """
@@ -8,18 +9,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
-import sys
 import tempfile
-from pathlib import Path
 from typing import Any
 
-# gunicorn loads this file by path; make the Django project importable wherever gunicorn was started.
-_APP_DIR = str(Path(__file__).resolve().parent)
-if _APP_DIR not in sys.path:
-    sys.path.insert(0, _APP_DIR)
-chdir = _APP_DIR
-
-from config.env import value  # noqa: E402 - needs the sys.path line above
+from config.env import value
 
 wsgi_app = "config.wsgi:application"
 

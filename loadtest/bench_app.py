@@ -29,14 +29,13 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import NamedTuple
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from deploy.local import stack as local_stack
+from loadtest import speed_of_light
+from loadtest.cpu import _children, tree_cpu_seconds
+from loadtest.progress import log
+from loadtest.report_dir import report_dir
 
-from deploy.local import stack as local_stack  # noqa: E402 - needs the sys.path line above
-from loadtest import speed_of_light  # noqa: E402
-from loadtest.cpu import _children, tree_cpu_seconds  # noqa: E402
-from loadtest.progress import log  # noqa: E402
-from loadtest.report_dir import report_dir  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 PORTS = 18600  # nginx; PostgreSQL +1, the app server +2, nginx with the microcache +8, the raw-WSGI reference +9
 APP_CPU, LOAD_CPU = 0, 1

@@ -1,6 +1,6 @@
 """Scaleboard's traffic, modelled on a link board: mostly readers, some writers, a few API clients.
 
-    locust -f loadtest/locustfile.py --host http://127.0.0.1:8080    (or `make loadtest HOST=...`)
+    python -m locust -f loadtest/locustfile.py --host http://127.0.0.1:8080    (or `make loadtest HOST=...`)
 
 Weights (users of each kind): readers 8, writers 1, API clients 1 — reads dominate real boards.
 Tags select subsets: `read`, `write`, `api` (make loadtest SCENARIO=read); `front` is the front page
@@ -28,8 +28,6 @@ from locust import FastHttpUser, LoadTestShape, between, events, tag, task
 from locust.env import Environment
 from locust.runners import WorkerRunner
 from locust.stats import StatsEntry
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from loadtest import shapes
 from loadtest.request_names import SETUP_REQUESTS

@@ -52,14 +52,14 @@ def measure(directory: Path, out: Path, *, microcache: bool, servers: int, posts
     name = "on" if microcache else "off"
     users = os.environ.get("READERS", "100")
     command = [
-        str(Path(sys.executable).parent / "locust"), "-f", str(ROOT / "loadtest" / "locustfile.py"), "Reader",
+        sys.executable, "-m", "locust", "-f", str(ROOT / "loadtest" / "locustfile.py"), "Reader",
         "--headless", "--host", stack.url("").rstrip("/"), "--users", users, "--spawn-rate", users,
         "--run-time", duration, "--csv", str(out / f"locust-{name}"), "--only-summary", "--stop-timeout", "5",
     ]  # fmt: skip
     try:
         before = stack_cpu_seconds(stack)
         with (out / f"locust-{name}.log").open("w") as output:
-            subprocess.run(command, env={**os.environ, "LOADTEST_REPORT_DIR": str(out)}, stdout=output,
+            subprocess.run(command, env={**os.environ, "LOADTEST_REPORT_DIR": str(out)}, stdout=output, cwd=ROOT,
                            stderr=subprocess.STDOUT, check=False, timeout=seconds(duration) + 120)  # fmt: skip
         after = stack_cpu_seconds(stack)
     finally:

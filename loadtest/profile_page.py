@@ -27,11 +27,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "app")]
-
-from deploy.local import stack as local_stack  # noqa: E402 - needs the sys.path line above
-from loadtest.bench_app import (  # noqa: E402
+from deploy.local import stack as local_stack
+from loadtest.bench_app import (
     APP_CPU,
     LOAD_CPU,
     log,
@@ -40,7 +37,9 @@ from loadtest.bench_app import (  # noqa: E402
     stack_knobs,
     up_bench_stack,
 )
-from loadtest.report_dir import report_dir  # noqa: E402
+from loadtest.report_dir import report_dir
+
+ROOT = Path(__file__).resolve().parents[1]
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

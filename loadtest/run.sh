@@ -43,6 +43,6 @@ fi
 echo "loadtest: $HOST -> $report_dir"
 status=0
 # User classes before the options: --tags takes every word after it.
-.venv/bin/locust -f loadtest/locustfile.py "${classes[@]}" "${args[@]}" || status=$?
+.venv/bin/python -m locust -f loadtest/locustfile.py "${classes[@]}" "${args[@]}" || status=$?
 echo "loadtest: report $report_dir/report.html"
 exit "$status"

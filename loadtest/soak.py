@@ -56,7 +56,7 @@ def run_locust(url: str, out: Path, duration: str, rss: dict[str, list[tuple[flo
                stack: local_stack.Stack, sample_seconds: float) -> int:  # fmt: skip
     """Locust's exit status; memory samples land in `rss` while it runs."""
     command = [
-        str(Path(sys.executable).parent / "locust"), "-f", str(ROOT / "loadtest" / "locustfile.py"),
+        sys.executable, "-m", "locust", "-f", str(ROOT / "loadtest" / "locustfile.py"),
         "--headless", "--host", url, "--users", os.environ.get("USERS", "20"),
         "--spawn-rate", os.environ.get("SPAWN_RATE", "5"), "--run-time", duration,
         "--csv", str(out / "locust"), "--csv-full-history", "--only-summary", "--stop-timeout", "10",
@@ -64,7 +64,7 @@ def run_locust(url: str, out: Path, duration: str, rss: dict[str, list[tuple[flo
     env = {**os.environ, "LOADTEST_REPORT_DIR": str(out)}
     started = time.monotonic()
     with (out / "locust.log").open("w") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT)
         while process.poll() is None:
             at = time.monotonic() - started
             for server in stack.app_servers:

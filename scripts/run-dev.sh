@@ -20,4 +20,4 @@ export WEB_CONCURRENCY="${WEB_CONCURRENCY:-2}"
 echo
 echo "Scaleboard: http://${GUNICORN_BIND}/   (log in as demo1 / demo-password; Ctrl-C to stop)"
 echo
-exec .venv/bin/gunicorn -c app/gunicorn.conf.py --reload
+cd app && exec ../.venv/bin/gunicorn -c gunicorn.conf.py --reload

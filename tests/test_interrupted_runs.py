@@ -82,7 +82,7 @@ def test_sigterm_to_make_test_leaves_no_process_host_veth_or_directory(tmp_path:
         # Another checkout's `make lab-up` finds this lab and says how to remove it, before booting anything.
         other = tmp_path / "other-checkout"
         subprocess.run(["git", "clone", "-q", str(REPO), str(other)], check=True, timeout=120)
-        second = subprocess.run([sys.executable, str(other / "deploy/lab/lab.py"), "up"], capture_output=True,
+        second = subprocess.run([sys.executable, "-m", "deploy.lab.lab", "up"], cwd=other, capture_output=True,
                                 text=True, timeout=120)  # fmt: skip
         assert second.returncode == 1
         assert "a lab is already running on this machine" in second.stderr

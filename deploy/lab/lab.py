@@ -27,11 +27,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+from deploy.ansible import inventory
+from deploy.local.cpu_cap import CpuCap, CpuCapError, check_available
 
-from deploy.ansible import inventory  # noqa: E402 - needs sys.path above
-from deploy.local.cpu_cap import CpuCap, CpuCapError, check_available  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 LAB_DIR = Path(os.environ.get("LAB_DIR", ROOT / ".var" / "lab"))
 INVENTORY = ROOT / "deploy" / "ansible" / "inventories" / "lab" / "hosts.yml"

@@ -1,8 +1,8 @@
 """The production stack as real processes on this machine: PostgreSQL, N gunicorn app servers, nginx.
 
-    python deploy/local/stack.py up --topology split --app-servers 3 [--port 8080] [--cpus-per-server 0.25]
-    python deploy/local/stack.py status
-    python deploy/local/stack.py down
+    python -m deploy.local.stack up --topology split --app-servers 3 [--port 8080] [--cpus-per-server 0.25]
+    python -m deploy.local.stack status
+    python -m deploy.local.stack down
 
 Topologies: `all-in-one` (the app reaches PostgreSQL over its Unix socket, as on one server) and `split`
 (over TCP, as from separate app servers). Either way each app server is gunicorn with production
@@ -32,12 +32,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+from deploy.local.cpu_cap import CpuCap, CpuCapError, check_available
+from deploy.local.postgres import DEFAULT_PORT, Cluster, PostgresError
+from deploy.nginx.render import render
 
-from deploy.local.cpu_cap import CpuCap, CpuCapError, check_available  # noqa: E402 - needs sys.path above
-from deploy.local.postgres import DEFAULT_PORT, Cluster, PostgresError  # noqa: E402
-from deploy.nginx.render import render  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 APP = ROOT / "app"
 DEFAULT_DIR = ROOT / ".var" / "stack"
@@ -245,6 +244,7 @@ def start_app_server(stack: Stack, server: AppServer) -> None:
     with (stack.logs / f"{server.name}.log").open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(APP / "gunicorn.conf.py")],
+            cwd=APP,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -1,7 +1,7 @@
 """Write the committed renders of the nginx template (targets that cannot render at deploy time).
 
-python deploy/nginx/render_committed.py          # rewrite them
-python deploy/nginx/render_committed.py --check  # exit 1 if any is stale (tests run this)
+python -m deploy.nginx.render_committed          # rewrite them
+python -m deploy.nginx.render_committed --check  # exit 1 if any is stale (tests run this)
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from deploy.nginx.render import render
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-sys.path.insert(0, str(ROOT))
-
-from deploy.nginx.render import render  # noqa: E402 - needs the sys.path line above
 
 # Each committed file and the variables that differ from defaults.yml for its target.
 COMMITTED: dict[str, dict[str, Any]] = {

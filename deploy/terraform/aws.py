@@ -1,8 +1,8 @@
 """Terraform for `make deploy-aws`, `aws-plan`, `aws-scale` and `destroy-aws`; the Ansible `aws` inventory.
 
-    python deploy/terraform/aws.py apply --topology split --app-servers 2   # init, apply, inventory, wait for SSH
-    python deploy/terraform/aws.py scale --app-servers 4                    # the new count; the hosts to provision
-    python deploy/terraform/aws.py plan | url | destroy [--auto-approve]
+    python -m deploy.terraform.aws apply --topology split --app-servers 2   # init, apply, inventory, wait for SSH
+    python -m deploy.terraform.aws scale --app-servers 4                    # the new count; the hosts to provision
+    python -m deploy.terraform.aws plan | url | destroy [--auto-approve]
 
 Knobs (environment): ADMIN_CIDR (the network SSH is open to, required for apply), SSH_KEY (private key;
 its .pub goes to the servers; default ~/.ssh/id_ed25519), TF_DIR (the root, default deploy/terraform),
@@ -22,10 +22,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+from deploy.ansible import inventory
 
-from deploy.ansible import inventory  # noqa: E402 - needs sys.path above
+ROOT = Path(__file__).resolve().parents[2]
 
 ANSIBLE = ROOT / "deploy" / "ansible"
 INVENTORY = ANSIBLE / "inventories" / "aws" / "hosts.yml"

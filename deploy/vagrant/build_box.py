@@ -1,6 +1,6 @@
 """A local Debian 12 Vagrant box for the libvirt provider, for machines that cannot download one.
 
-    deploy/vagrant/build_box.py            # root; mmdebstrap, mke2fs, qemu-img, vagrant
+    python -m deploy.vagrant.build_box     # root; mmdebstrap, mke2fs, qemu-img, vagrant
     -> box `scaleboard/bookworm-local` (vagrant box add) + its kernel and initrd in .var/vagrant/box/
 
 The image has no boot loader: libvirt boots the kernel directly (Vagrantfile: SCALEBOARD_LIBVIRT_KERNEL,
@@ -13,14 +13,12 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+from deploy.lab.lab import trust_host_ca_hooks
 
-from deploy.lab.lab import trust_host_ca_hooks  # noqa: E402 - needs the sys.path line above
+ROOT = Path(__file__).resolve().parents[2]
 
 BOX_NAME = "scaleboard/bookworm-local"
 WORK = ROOT / ".var" / "vagrant" / "box"

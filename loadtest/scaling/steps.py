@@ -11,6 +11,7 @@ import csv
 import os
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -187,7 +188,7 @@ def run(
         "LOADTEST_MAX_ERROR_RATIO": "1",
     }
     command = [
-        str(ROOT / ".venv/bin/locust"), "-f", str(ROOT / "loadtest/locustfile.py"), *workload.user_classes,
+        sys.executable, "-m", "locust", "-f", str(ROOT / "loadtest/locustfile.py"), *workload.user_classes,
         "--headless", "--host", target.url, "--users", str(users), "--spawn-rate", str(users),
         "--run-time", f"{seconds:.0f}s", "--stop-timeout", "5", "--only-summary",
         *(["--tags", *workload.tags] if workload.tags else []),

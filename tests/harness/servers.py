@@ -78,7 +78,7 @@ class Gunicorn:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", str(APP / "gunicorn.conf.py"), "--pid",
                  str(self.pid_dir / GUNICORN_PID_FILE)],
-                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                cwd=APP, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -23,13 +23,13 @@ def bench_dirs() -> Iterator[tuple[Path, Path]]:
     shutil.rmtree(base, ignore_errors=True)
 
 
-def run_bench(script: str, bench_dirs: tuple[Path, Path], **knobs: str) -> subprocess.CompletedProcess[str]:
-    """A bench (loadtest/<script>, or `-m <module>`) in QUICK mode with its stack and reports in `bench_dirs`,
+def run_bench(module: str, bench_dirs: tuple[Path, Path], **knobs: str) -> subprocess.CompletedProcess[str]:
+    """A bench (`python -m <module>`) in QUICK mode with its stack and reports in `bench_dirs`,
     plus `knobs`."""
     stack_dir, reports = bench_dirs
     env = {**os.environ, "QUICK": "1", "REPORTS": str(reports), "BENCH_STACK_DIR": str(stack_dir), **knobs}
     return subprocess.run(
-        [str(REPO / ".venv/bin/python"), *(script.split() if script.startswith("-m ") else [f"loadtest/{script}"])],
+        [str(REPO / ".venv/bin/python"), "-m", module],
         cwd=REPO, env=env, capture_output=True, text=True,
         timeout=600,
     )  # fmt: skip

@@ -15,7 +15,7 @@ from tests.loadtest.conftest import run_bench
 @needs("wrk", "nginx")
 def test_quick_bench_app_reports_every_page_with_ratios(bench_dirs: tuple[Path, Path]) -> None:
     stack_dir, reports = bench_dirs
-    result = run_bench("bench_app.py", bench_dirs, DURATION="1", SEED_POSTS="300")
+    result = run_bench("loadtest.bench_app", bench_dirs, DURATION="1", SEED_POSTS="300")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (out,) = reports.iterdir()
     with (out / "bench-app.csv").open() as rows:

@@ -15,7 +15,7 @@ from tests.loadtest.conftest import run_bench
 @needs("nginx")
 def test_readers_cost_the_app_servers_less_with_the_microcache(bench_dirs: tuple[Path, Path]) -> None:
     stack_dir, reports = bench_dirs
-    result = run_bench("-m loadtest.microcache", bench_dirs, DURATION="10s", READERS="20", APP_SERVERS="1",
+    result = run_bench("loadtest.microcache", bench_dirs, DURATION="10s", READERS="20", APP_SERVERS="1",
                        SEED_POSTS="200")  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (out,) = reports.iterdir()

@@ -73,7 +73,7 @@ def test_built_ins_count_for_the_layer_that_called_them() -> None:
 
 def _profile_page(bench_dirs: tuple[Path, Path], pages: str) -> subprocess.CompletedProcess[str]:
     # The test database's DATABASE_URL stays in the environment: the tool must use its own stack's.
-    return run_bench("profile_page.py", bench_dirs, REQUESTS="5", SEED_POSTS="300", PAGES=pages)
+    return run_bench("loadtest.profile_page", bench_dirs, PYTHONPATH="app", REQUESTS="5", SEED_POSTS="300", PAGES=pages)
 
 
 @pytest.mark.live

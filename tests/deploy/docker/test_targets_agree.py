@@ -42,7 +42,7 @@ def test_compose_provides_the_env_contract() -> None:
 
 def test_committed_nginx_render_is_current() -> None:
     result = subprocess.run(
-        [sys.executable, "deploy/nginx/render_committed.py", "--check"], cwd=REPO, capture_output=True, text=True
+        [sys.executable, "-m", "deploy.nginx.render_committed", "--check"], cwd=REPO, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
 
@@ -61,7 +61,7 @@ def test_image_runs_the_one_gunicorn_config() -> None:
 
 def test_heroku_procfile_and_app_json() -> None:
     procfile = dict(line.split(": ", 1) for line in (REPO / "Procfile").read_text().splitlines() if line)
-    assert procfile["web"] == "gunicorn -c app/gunicorn.conf.py"
+    assert procfile["web"] == "cd app && exec gunicorn -c gunicorn.conf.py"
     assert procfile["release"] == "python app/manage.py migrate --noinput"
     app = json.loads((REPO / "app.json").read_text())
     assert set(app["env"]) <= DECLARED

@@ -22,7 +22,7 @@ def run_apply_bare(tmp_path: Path, *args: str, **env: str) -> subprocess.Complet
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     return subprocess.run(
-        [sys.executable, "deploy/terraform/aws.py", "apply", *args],
+        [sys.executable, "-m", "deploy.terraform.aws", "apply", *args],
         cwd=REPO, env={**clean, "HOME": str(home), "TF_DIR": str(tmp_path), **env}, capture_output=True, text=True,
         timeout=60,
     )  # fmt: skip
@@ -62,7 +62,8 @@ def test_missing_terraform(tmp_path: Path, key: str) -> None:
 
 def test_destroy_asks_first(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "deploy/terraform/aws.py", "destroy"], cwd=REPO, input="no\n", capture_output=True, text=True,
+        [sys.executable, "-m", "deploy.terraform.aws", "destroy"], cwd=REPO, input="no\n", capture_output=True,
+        text=True,
         env={**os.environ, "AWS_PROFILE": "x", "TF_DIR": str(tmp_path)}, timeout=60,
     )  # fmt: skip
     assert result.returncode == 1
@@ -77,7 +78,7 @@ def test_a_bare_rerun_keeps_the_last_topology_and_count(tmp_path: Path, key: str
         ["make", "--no-print-directory", "-n", "deploy-aws", "ADMIN_CIDR=203.0.113.7/32"], cwd=REPO, env=env,
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    apply_line = next(line for line in result.stdout.splitlines() if "aws.py apply" in line)
+    apply_line = next(line for line in result.stdout.splitlines() if "deploy.terraform.aws apply" in line)
     assert "--topology" not in apply_line
     assert "--app-servers" not in apply_line
     # aws.py then takes them from the last apply (it stops at the missing terraform, after saving the knobs).
@@ -89,7 +90,7 @@ def test_a_bare_rerun_keeps_the_last_topology_and_count(tmp_path: Path, key: str
 
 def test_aws_scale_needs_a_count(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "deploy/terraform/aws.py", "scale"], cwd=REPO, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "deploy.terraform.aws", "scale"], cwd=REPO, capture_output=True, text=True, timeout=60,
         env={**os.environ, "TF_DIR": str(tmp_path)},
     )  # fmt: skip
     assert result.returncode == 1

@@ -47,8 +47,8 @@ def test_vagrantfile_provisions_only_with_ansible() -> None:
 @needs_libvirt
 @vm_is_affordable
 def test_vagrant_up_serves_the_app_through_nginx() -> None:
-    for step in (["deploy/vagrant/build_box.py"], ["deploy/vagrant/start_libvirt.sh"]):
-        command = [str(REPO / ".venv/bin/python"), *step] if step[0].endswith(".py") else step
+    build_box = [str(REPO / ".venv/bin/python"), "-m", "deploy.vagrant.build_box"]
+    for command in (build_box, ["deploy/vagrant/start_libvirt.sh"]):
         result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=1200)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     port = free_port()

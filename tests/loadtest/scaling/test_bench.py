@@ -24,7 +24,7 @@ def _cgroup_children() -> set[str]:
 @needs("nginx", root=True)  # app servers are CPU-capped with cgroups
 def test_quick_bench_measures_the_lines_both_workloads_a_kill_and_the_bill(bench_dirs: tuple[Path, Path]) -> None:
     stack_dir, reports = bench_dirs
-    result = run_bench("-m loadtest.scaling", bench_dirs, TARGET="stack")
+    result = run_bench("loadtest.scaling", bench_dirs, TARGET="stack")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "vertical: 2 unit(s)" in result.stdout  # progress is printed while it runs
     (out,) = reports.iterdir()
