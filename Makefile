@@ -8,11 +8,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 # The uv that `make setup` uses (and `make release` exports with): yours on PATH, else one it installs in .tools/.
 export UV ?= $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
-# Demo data sizes for `make seed` / `make run` / `make stack-up`.
-SEED_USERS ?= 50
-SEED_POSTS ?= 500
-SEED_COMMENTS ?= 1500
-SEED ?= 1
+# Deployment defaults, each written once in deploy/defaults.env (APP_PORT, WEB_CONCURRENCY, STACK_PORT, the
+# demo data sizes SEED_*), become `?=` defaults here: a value on the command line or in the environment wins.
+$(foreach pair,$(shell sed -n 's/^\([A-Z_]*\)=\([^ ]*\)$$/\1=\2/p' deploy/defaults.env),$(eval $(subst =, ?= ,$(pair))))
+# compose.yaml reads it too (the image's port, the web service's).
+export APP_PORT
+# The version: pyproject.toml's.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' pyproject.toml)
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k api -x"`. The coverage floor applies to whole runs only.
 PYTEST_ARGS ?=
 PYTEST = $(BIN)/python -m pytest --cov --cov-report=term $(if $(PYTEST_ARGS),--cov-fail-under=0) $(PYTEST_ARGS)
@@ -20,8 +22,6 @@ PYTEST = $(BIN)/python -m pytest --cov --cov-report=term $(if $(PYTEST_ARGS),--c
 # WEB_CONCURRENCY is gunicorn's workers per app server (the env contract's name).
 TOPOLOGY ?= all-in-one
 APP_SERVERS ?= 1
-STACK_PORT ?= 8080
-WEB_CONCURRENCY ?= 2
 # CPU cap per app server (e.g. 0.5), needs root; empty = uncapped.
 CPUS_PER_SERVER ?=
 # Load tests: `make loadtest HOST=http://127.0.0.1:8080 USERS=50 RUN_TIME=60s [SCENARIO=read,api]`.
@@ -57,7 +57,7 @@ export CONTAINERS_CONF ?= $(CURDIR)/docker/podman/containers.conf
 # Kubernetes: `make k8s-deploy OVERLAY=local|aws [REGISTRY=... IMAGE_TAG=...]`, `make k8s-scale N=5`.
 OVERLAY ?= local
 REGISTRY ?=
-IMAGE_TAG ?= 0.1.0
+IMAGE_TAG ?= $(VERSION)
 N ?=
 # Locust worker pods for `make k8s-loadtest`.
 LOCUST_WORKERS ?= 2
@@ -108,7 +108,8 @@ setup: $(VENV)/.synced-dev ## Create .venv with every locked dependency group (i
 
 .PHONY: run
 run: $(VENV)/.synced-run ## Start PostgreSQL, migrate, seed demo data, serve on http://127.0.0.1:8000 (SEED_*)
-	@SEED_USERS=$(SEED_USERS) SEED_POSTS=$(SEED_POSTS) SEED_COMMENTS=$(SEED_COMMENTS) SEED=$(SEED) scripts/run-dev.sh
+	@SEED_USERS=$(SEED_USERS) SEED_POSTS=$(SEED_POSTS) SEED_COMMENTS=$(SEED_COMMENTS) SEED=$(SEED) \
+		APP_PORT=$(APP_PORT) WEB_CONCURRENCY=$(WEB_CONCURRENCY) scripts/run-dev.sh
 
 .PHONY: test
 test: setup ## The fast tier: app, configs, renders, static checks; no root or containers (PYTEST_ARGS)
@@ -163,8 +164,8 @@ env-example: setup ## Regenerate .env.example from the env contract (app/config/
 	cd app && ../$(BIN)/python -m config.env > ../.env.example
 
 .PHONY: render-configs
-render-configs: setup ## Re-render committed copies of the nginx template (docker/nginx/site.conf)
-	$(BIN)/python -m deploy.nginx.render_committed
+render-configs: setup ## Re-render the committed files of the image, compose and k8s from deploy/defaults.env, nginx
+	$(BIN)/python -m deploy.render_committed
 
 .PHONY: clean
 clean: ## Remove caches, coverage and collected static files (keeps .venv and the database)
@@ -234,7 +235,7 @@ docker-base: ## Build a local Debian 12 + Python base image (no registry needed;
 
 .PHONY: docker-build
 docker-build: ## Build the app image IMAGE from docker/Dockerfile on BASE_IMAGE (podman, or docker with BuildKit)
-	$(BUILD) -f docker/Dockerfile -t $(IMAGE) --build-arg BASE_IMAGE=$(BASE_IMAGE) \
+	$(BUILD) -f docker/Dockerfile -t $(IMAGE) --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg APP_PORT=$(APP_PORT) \
 		$(if $(CA_BUNDLE),--secret id=ca_bundle$(comma)src=$(CA_BUNDLE)) .
 
 docker/compose.env:

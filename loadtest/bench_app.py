@@ -8,7 +8,8 @@ page's runs, so every page gets a ratio to runs made seconds apart (shared machi
 percent over a session), and the same pages through nginx get an nginx/direct ratio. The pages are measured
 without nginx's microcache; one more row measures the anonymous front page through a second nginx with it on.
 
-Knobs (environment): REPEATS=5 DURATION=10 CONNECTIONS=8 WEB_CONCURRENCY=2 THREADS=1 SEED_POSTS=100000
+Knobs (environment): REPEATS=5 DURATION=10 CONNECTIONS=8 WEB_CONCURRENCY (deploy/defaults.env) THREADS=1
+SEED_POSTS=100000
 QUICK=1 (1 run of 2 s, a small data set). THREADS > 1: the app server and the reference on gunicorn's
 gthread worker (keep-alive; nginx then reuses its upstream connections). WORKER_CLASS=gthread|sync: the app
 server's worker class (GUNICORN_WORKER_CLASS), the reference unchanged.
@@ -29,6 +30,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import NamedTuple
 
+from deploy import defaults
 from deploy.local import stack as local_stack
 from loadtest import speed_of_light
 from loadtest.cpu import _children, tree_cpu_seconds
@@ -185,7 +187,7 @@ def main() -> int:
     repeats = int(os.environ.get("REPEATS", "1" if quick else "5"))
     duration = float(os.environ.get("DURATION", "2" if quick else "10"))
     connections = int(os.environ.get("CONNECTIONS", "8"))
-    workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+    workers = int(os.environ.get("WEB_CONCURRENCY", defaults.WEB_CONCURRENCY))
     threads = int(os.environ.get("THREADS", "1"))
     worker_class = os.environ.get("WORKER_CLASS", "")
     directory, posts = stack_knobs(quick)

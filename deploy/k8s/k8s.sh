@@ -31,11 +31,12 @@ render() {
   {
     echo "resources: [../../../deploy/k8s/overlays/$overlay]"
     if [[ -n "${REGISTRY:-}${IMAGE_TAG:-}" ]]; then
-      current="$("$KUBECTL" kustomize "deploy/k8s/overlays/$overlay" \
-        | sed -n 's|^ *image: \(.*/scaleboard\):.*|\1|p' | head -1)"
+      # The overlay's image as NAME TAG; without IMAGE_TAG its tag (the version) stays.
+      read -r current tag < <("$KUBECTL" kustomize "deploy/k8s/overlays/$overlay" \
+        | sed -n 's|^ *image: \(.*/scaleboard\):\(.*\)|\1 \2|p' | head -1)
       name="$current"
       [[ -n "${REGISTRY:-}" ]] && name="$REGISTRY/scaleboard"
-      echo "images: [{name: '$current', newName: '$name', newTag: '${IMAGE_TAG:-0.1.0}'}]"
+      echo "images: [{name: '$current', newName: '$name', newTag: '${IMAGE_TAG:-$tag}'}]"
     fi
   } > "$wrapper/kustomization.yaml"
   "$KUBECTL" kustomize "$wrapper"

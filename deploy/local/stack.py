@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deploy import defaults
 from deploy.local.cpu_cap import CpuCap, CpuCapError, check_available
 from deploy.local.postgres import DEFAULT_PORT, Cluster, PostgresError
 from deploy.nginx.render import render
@@ -86,9 +87,9 @@ class AppServer:
 class Stack:
     directory: Path
     topology: str = "all-in-one"
-    port: int = 8080
+    port: int = defaults.STACK_PORT
     database_port: int = DATABASE_PORT
-    workers: int = 2
+    workers: int = defaults.WEB_CONCURRENCY
     app_servers: list[AppServer] = field(default_factory=list)
     # More env contract variables for every app server (e.g. the bench turns the access log off).
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -346,6 +347,8 @@ def nginx_in_front_of(runtime: Path, upstream_ports: list[int], port: int, **sit
 
 
 def start_nginx(stack: Stack) -> None:
+    # nginx refuses a body only over the app's own limit (the template's default is the env contract's).
+    body_limit = stack.extra_env.get("DJANGO_MAX_BODY_BYTES")
     stack.nginx_pid = run_nginx(
         stack.nginx_dir,
         stack.logs / "nginx.error.log",
@@ -354,6 +357,7 @@ def start_nginx(stack: Stack) -> None:
         nginx_listen_port=stack.port,
         nginx_static_root=str(stack.static_root),
         nginx_access_log=str(stack.logs / "nginx.access.log"),
+        **({"nginx_client_max_body_size": int(body_limit)} if body_limit else {}),
         **stack.nginx_overrides,
     )
     wait_for(stack.url("/healthz"), timeout=20)
@@ -369,12 +373,12 @@ def up(
     *,
     topology: str = "all-in-one",
     app_servers: int = 1,
-    port: int = 8080,
+    port: int = defaults.STACK_PORT,
     first_app_port: int = FIRST_APP_PORT,
     database_port: int = DATABASE_PORT,
-    workers: int = 2,
+    workers: int = defaults.WEB_CONCURRENCY,
     cpus_per_server: float | None = None,
-    seed: tuple[int, int, int] = (50, 500, 1500),
+    seed: tuple[int, int, int] = defaults.SEED_SIZES,
     extra_env: dict[str, str] | None = None,
     nginx_overrides: dict[str, Any] | None = None,
 ) -> Stack:
@@ -471,10 +475,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--topology", default="all-in-one")
     parser.add_argument("--app-servers", type=int, default=1)
-    parser.add_argument("--port", type=int, default=8080, help="nginx port on 127.0.0.1")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per app server")
+    parser.add_argument("--port", type=int, default=defaults.STACK_PORT, help="nginx port on 127.0.0.1")
+    parser.add_argument("--workers", type=int, default=defaults.WEB_CONCURRENCY, help="gunicorn workers per app server")
     parser.add_argument("--cpus-per-server", type=float, default=None, help="CPU cap per app server (root)")
-    parser.add_argument("--seed", default="50,500,1500", help="demo users,posts,comments")
+    parser.add_argument("--seed", default=",".join(map(str, defaults.SEED_SIZES)), help="demo users,posts,comments")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":

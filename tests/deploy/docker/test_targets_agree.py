@@ -35,14 +35,17 @@ def test_compose_runs_migrations_once_then_scalable_web_behind_nginx() -> None:
 
 def test_compose_provides_the_env_contract() -> None:
     compose = yaml.safe_load((REPO / "docker/compose.yaml").read_text())
-    provided = set(env_file("docker/compose.env.example")) | set(compose["services"]["web"]["environment"])
+    web = compose["services"]["web"]
+    assert compose["x-app"]["env_file"] == ["defaults.env", "compose.env"]
+    provided = set(env_file("docker/defaults.env")) | set(env_file("docker/compose.env.example"))
+    provided |= set(web["environment"])
     assert provided >= REQUIRED
     assert provided <= DECLARED
 
 
-def test_committed_nginx_render_is_current() -> None:
+def test_committed_renders_are_current() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "deploy.nginx.render_committed", "--check"], cwd=REPO, capture_output=True, text=True
+        [sys.executable, "-m", "deploy.render_committed", "--check"], cwd=REPO, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
 

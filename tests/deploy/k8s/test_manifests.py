@@ -135,7 +135,7 @@ def test_env_matches_the_contract() -> None:
     assert set(config) | set(secret) >= required
     assert not set(config) & {"DJANGO_SECRET_KEY", "DATABASE_URL"}  # secrets stay in the Secret
     web = find("local", "Deployment", "web")["spec"]["template"]["spec"]["containers"][0]
-    assert {item["name"] for item in web["env"]} <= declared
+    assert {item["name"] for item in web.get("env", [])} <= declared
 
 
 def test_nginx_serves_the_rendered_template() -> None:

@@ -1,0 +1,158 @@
+"""Each deployment value has one home (deploy/defaults.env; the version in pyproject.toml): change it there, in a
+copy of the repo, re-render, and every target follows."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from deploy import defaults
+from tests.harness.servers import REPO
+
+CHANGED = {"APP_PORT": "8123", "WEB_CONCURRENCY": "5", "STACK_PORT": "8181", "SEED_POSTS": "777"}
+VERSION = "9.8.7"
+SPLIT = {"db": {"db1": "10.0.0.1"}, "app": {"app1": "10.0.0.2"}, "lb": {"lb1": "10.0.0.3"}}
+
+
+@pytest.fixture(scope="module")
+def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repo's files with CHANGED and VERSION in their one home, re-rendered (`make render-configs`)."""
+    root = tmp_path_factory.mktemp("copy") / "repo"
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, check=True,
+                            capture_output=True, text=True).stdout  # fmt: skip
+    for name in filter(None, listed.split("\0")):
+        if (REPO / name).exists() or (REPO / name).is_symlink():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, root / name, follow_symlinks=False)
+    subprocess.run([REPO / ".venv/bin/python", REPO / "deploy/ansible/install_collections.py"], check=True, timeout=600)
+    for installed in (".venv", "deploy/ansible/collections"):
+        (root / installed).symlink_to(REPO / installed)
+    env_file = root / "deploy/defaults.env"
+    text = env_file.read_text()
+    for key, value in CHANGED.items():
+        text, found = re.subn(rf"^{key}=.*$", f"{key}={value}", text, flags=re.M)
+        assert found == 1, key
+    env_file.write_text(text)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(re.sub(r'^version = ".*"$', f'version = "{VERSION}"', pyproject.read_text(), flags=re.M))
+    subprocess.run([sys.executable, "-m", "deploy.render_committed"], cwd=root, check=True, timeout=60)
+    return root
+
+
+def make_variables(root: Path, *argv: str) -> dict[str, str]:
+    result = subprocess.run(["make", "-pn", "help", *argv], cwd=root, capture_output=True, text=True, timeout=60)
+    pairs = (re.match(r"^([A-Z_]+) :?= (.*)$", line) for line in result.stdout.splitlines())
+    return {m[1]: m[2] for m in pairs if m}
+
+
+def dry_run(root: Path, target: str) -> str:
+    result = subprocess.run(["make", "-n", "--no-print-directory", target], cwd=root, capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    return result.stdout
+
+
+def ansible_vars(root: Path, host: str, *, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """What the playbooks' group vars resolve to for `host` of a split inventory."""
+    inventory = {"all": {"vars": {"scaleboard_topology": "split", "scaleboard_env_overrides": env or {}},
+                         "children": {group: {"hosts": {name: {"ansible_host": address}
+                                                        for name, address in hosts.items()}}
+                                      for group, hosts in SPLIT.items()}}}  # fmt: skip
+    path = root / ".var" / "inventory.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(inventory))
+    wanted = "app_port app_bind nginx_upstream_servers nginx_client_max_body_size app_env_extra common_firewall_rules"
+    message = "{{ {" + ", ".join(f"'{name}': {name}" for name in wanted.split()) + "} | to_json }}"
+    result = subprocess.run(
+        [REPO / ".venv/bin/ansible", "-i", path, "--playbook-dir", ".", host, "-m", "ansible.builtin.debug",
+         "-a", f"msg={message}"],
+        cwd=root / "deploy/ansible", capture_output=True, text=True, timeout=120,
+        env={"PATH": f"{REPO / '.venv/bin'}:/usr/bin:/bin", "ANSIBLE_CONFIG": "ansible.cfg", "HOME": str(root)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return dict(json.loads(json.loads(result.stdout.split("=>", 1)[1])["msg"]))
+
+
+def test_the_makefile_takes_each_default_and_the_version(copy: Path) -> None:
+    variables = make_variables(copy)
+    assert {key: variables[key] for key in CHANGED} == CHANGED
+    assert variables["VERSION"] == VERSION
+    assert "--build-arg APP_PORT=8123" in dry_run(copy, "docker-build")
+    run = dry_run(copy, "run")
+    assert "APP_PORT=8123 WEB_CONCURRENCY=5" in run
+    assert "SEED_POSTS=777" in run
+    # A value given to make still wins over the file's.
+    assert make_variables(copy, "WEB_CONCURRENCY=9")["WEB_CONCURRENCY"] == "9"
+
+
+def test_the_local_stack_takes_its_defaults(copy: Path) -> None:
+    probe = (
+        "from pathlib import Path; from deploy.local import stack; s = stack.Stack(Path('x'));"
+        "print(s.port, s.workers, stack.up.__kwdefaults__['seed'])"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=copy, capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "8181 5 (50, 777, 1500)", result.stdout + result.stderr
+
+
+def test_ansible_takes_the_app_port_and_leaves_workers_to_gunicorn(copy: Path) -> None:
+    app = ansible_vars(copy, "app1")
+    assert app["app_port"] == 8123
+    assert app["app_bind"] == "10.0.0.2:8123"
+    assert app["common_firewall_rules"] == [{"from": "10.0.0.3", "port": 8123}]
+    # On a server, gunicorn.conf.py's default (2 x CPU cores + 1) sizes the workers.
+    assert "WEB_CONCURRENCY" not in app["app_env_extra"]
+    assert ansible_vars(copy, "lb1")["nginx_upstream_servers"] == ["10.0.0.2:8123"]
+
+
+def test_nginx_body_limit_follows_the_apps(copy: Path) -> None:
+    contract = dict(line.split("=", 1) for line in (REPO / ".env.example").read_text().splitlines() if "=" in line)
+    assert ansible_vars(copy, "lb1")["nginx_client_max_body_size"] == int(contract["DJANGO_MAX_BODY_BYTES"])
+    raised = ansible_vars(copy, "lb1", env={"DJANGO_MAX_BODY_BYTES": "5242880"})
+    assert raised["nginx_client_max_body_size"] == 5242880
+    assert raised["app_env_extra"]["DJANGO_MAX_BODY_BYTES"] == "5242880"
+
+
+def test_compose_and_the_image_take_the_port_and_workers(copy: Path) -> None:
+    rendered = defaults.parse((copy / "docker/defaults.env").read_text())
+    assert rendered == {"GUNICORN_BIND": "0.0.0.0:8123", "WEB_CONCURRENCY": "5"}
+    assert "server web:8123 " in (copy / "docker/nginx/site.conf").read_text()
+    compose = yaml.safe_load((copy / "docker/compose.yaml").read_text())
+    assert compose["x-app"]["env_file"][0] == "defaults.env"
+    assert "APP_PORT" in compose["x-app"]["build"]["args"]
+
+
+@pytest.mark.skipif(not shutil.which("kubectl"), reason="needs kubectl (it ships kustomize): `sudo make test-all`")
+@pytest.mark.parametrize("overlay", ["local", "aws", "loadtest"])
+def test_kubernetes_takes_the_port_workers_and_version(copy: Path, overlay: str) -> None:
+    result = subprocess.run(["kubectl", "kustomize", f"deploy/k8s/overlays/{overlay}"], cwd=copy,
+                            capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    objects = [o for o in yaml.safe_load_all(result.stdout) if o]
+
+    def find(kind: str, name: str) -> dict[str, Any]:
+        return next(o for o in objects if o["kind"] == kind and o["metadata"]["name"].startswith(name))
+
+    assert find("Service", "web")["spec"]["ports"][0]["port"] == 8123
+    web = find("Deployment", "web")["spec"]["template"]["spec"]["containers"][0]
+    assert web["ports"] == [{"name": "http", "containerPort": 8123}]
+    env = find("ConfigMap", "scaleboard-env")["data"]
+    assert (env["GUNICORN_BIND"], env["WEB_CONCURRENCY"]) == ("0.0.0.0:8123", "5")
+    assert "server web:8123 " in find("ConfigMap", "nginx-site")["data"]["default.conf"]
+    assert not [o for o in objects if o["metadata"]["name"].startswith("scaleboard-defaults")], "never applied"
+    # The app's objects (the local PostgreSQL and the loadtest's Locust carry their own versions).
+    ours = [
+        o["metadata"]["labels"]
+        for o in objects
+        if o["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "scaleboard"
+    ]
+    assert len(ours) >= 4
+    assert {label["app.kubernetes.io/version"] for label in ours} == {VERSION}
+    assert find("Deployment", "web")["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/version"] == VERSION
+    if overlay == "aws":  # local and loadtest run the image `make docker-build` tags :dev (kubernetes.md)
+        assert web["image"].endswith(f"/scaleboard:{VERSION}")
