@@ -169,7 +169,7 @@ def up_bench_stack(
             first_app_port=PORTS + 2, workers=workers, seed=(1000, posts, posts * 3),
             extra_env={**local_stack.BENCHMARK_ENV, "GUNICORN_THREADS": str(threads),
                        **({"GUNICORN_WORKER_CLASS": worker_class} if worker_class else {})},
-            nginx_overrides=local_stack.BENCHMARK_NGINX,
+            nginx_overrides=local_stack.benchmark_nginx(),
         )  # fmt: skip
     except (local_stack.StackError, local_stack.PostgresError) as exc:
         raise SystemExit(

@@ -47,7 +47,7 @@ def measure(directory: Path, out: Path, *, microcache: bool, servers: int, posts
     stack = local_stack.up(
         directory, topology="split", app_servers=servers, port=PORTS, first_app_port=PORTS + 2,
         database_port=PORTS + 1, workers=2, seed=(50, posts, posts * 3), extra_env=local_stack.BENCHMARK_ENV,
-        nginx_overrides={**local_stack.BENCHMARK_NGINX, "nginx_microcache_enabled": microcache},
+        nginx_overrides=local_stack.benchmark_nginx(microcache=microcache),
     )  # fmt: skip
     name = "on" if microcache else "off"
     users = os.environ.get("READERS", "100")

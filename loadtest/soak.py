@@ -150,7 +150,7 @@ def main() -> int:
     stack = local_stack.up(
         directory, topology="split", app_servers=servers, port=SOAK_PORTS, first_app_port=SOAK_PORTS + 2,
         database_port=SOAK_PORTS + 1, workers=2, seed=(50, 2000, 6000),
-        nginx_overrides=local_stack.BENCHMARK_NGINX,
+        nginx_overrides=local_stack.benchmark_nginx(),
     )  # fmt: skip
     rss: dict[str, list[tuple[float, float]]] = {}
     try:

@@ -57,11 +57,14 @@ BENCHMARK_ENV = {
     "DJANGO_LOG_LEVEL": "WARNING",
     **LOAD_GENERATOR_ENV,
 }
-# And for nginx: a load generator is one client address, so the per-address limit on sign-ins and
-# submits would throttle all its simulated users as if they were one person.
-# The microcache is off: a bench measures the app servers, not nginx's copies (make bench-app's microcache
-# row and make bench-microcache measure those).
-BENCHMARK_NGINX: dict[str, Any] = {"nginx_rate_limit": "100r/s", "nginx_microcache_enabled": False}
+
+
+def benchmark_nginx(*, microcache: bool = False) -> dict[str, Any]:
+    """nginx's variables for benchmark runs. A load generator is one client address, so the per-address limit
+    on sign-ins and submits would throttle all its simulated users as if they were one person. The microcache
+    is off unless asked for: a bench measures the app servers, not nginx's copies (make bench-app's microcache
+    row, make bench-microcache and bench-scaling's cached line measure those)."""
+    return {"nginx_rate_limit": "100r/s", "nginx_microcache_enabled": microcache}
 
 
 class StackError(RuntimeError):

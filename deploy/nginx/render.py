@@ -1,7 +1,7 @@
 """Render the one nginx template with deploy/nginx/defaults.yml plus overrides.
 
-    python deploy/nginx/render.py site --set nginx_upstream_servers='["127.0.0.1:8001"]' > site.conf
-    python deploy/nginx/render.py main --set nginx_runtime_dir=/tmp/x --set nginx_site_config=/tmp/x/site.conf
+    python -m deploy.nginx.render site --set nginx_upstream_servers='["127.0.0.1:8001"]' > site.conf
+    python -m deploy.nginx.render main --set nginx_runtime_dir=/tmp/x --set nginx_site_config=/tmp/x/site.conf
 
 Values given with --set are YAML (so lists and numbers keep their type).
 """
@@ -38,7 +38,7 @@ def render(which: str, **overrides: Any) -> str:
     if unknown:
         raise ValueError(f"unknown nginx template variables: {', '.join(unknown)}")
     variables = {**known, **overrides}
-    if not variables["nginx_upstream_servers"]:
+    if which == "site" and not variables["nginx_upstream_servers"]:
         raise ValueError("nginx_upstream_servers needs at least one app server")
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE),

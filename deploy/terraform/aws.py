@@ -22,6 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from deploy import defaults
 from deploy.ansible import inventory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +51,8 @@ def tf_dir() -> Path:
 
 def terraform_env() -> dict[str, str]:
     """The environment terraform runs in: a provider mirror if this machine has one, else the registry."""
-    env = dict(os.environ, TF_IN_AUTOMATION="1")
+    # APP_PORT is written once (deploy/defaults.env); the security groups and the ALB open and target it.
+    env = dict(os.environ, TF_IN_AUTOMATION="1", TF_VAR_app_port=str(defaults.APP_PORT))
     configured = env.get("TF_CLI_CONFIG_FILE")
     if configured and Path(configured).is_file():
         return env
@@ -163,16 +165,16 @@ def wait_for_ssh() -> None:
 
 
 def apply(topology: str | None, app_servers: int | None, auto_approve: bool) -> dict[str, list[str]]:
-    """Apply; topology and app count default to the last apply's, so a bare re-run converges, never reshapes."""
+    """Apply; topology and app servers default to the last apply's, so a bare re-run converges, never reshapes."""
     require_credentials()
     key = ssh_key()
     knobs = load_knobs()
-    topology = topology or str(knobs.get("topology", "all-in-one"))
-    app_servers = app_servers or int(str(knobs.get("app_count", 2)))
     admin_cidr = os.environ.get("ADMIN_CIDR") or knobs.get("admin_cidr")
     if not admin_cidr:
         raise AwsError("set ADMIN_CIDR to the network SSH may come from, e.g. ADMIN_CIDR=$(curl -s ifconfig.me)/32")
-    knobs.update(topology=topology, app_count=app_servers, admin_cidr=admin_cidr,
+    # What is not given stays as last applied, else variables.tf's default.
+    given = {"topology": topology, "app_servers": app_servers}
+    knobs.update({name: value for name, value in given.items() if value}, admin_cidr=admin_cidr,
                  ssh_public_key=key.with_suffix(".pub").read_text().strip())  # fmt: skip
     save_knobs(knobs)
     init()

@@ -15,7 +15,7 @@ locals {
   # Stable keys: app-3 is always app-3, so scaling adds or removes only the servers at the end, and
   # app-N always lands in the same AZ.
   app_servers = {
-    for n in range(1, var.app_count + 1) : "app-${n}" => {
+    for n in range(1, var.app_servers + 1) : "app-${n}" => {
       roles              = ["app"]
       instance_type      = var.instance_types.app
       subnet_id          = local.subnets[(n - 1) % length(local.subnets)]
@@ -89,6 +89,7 @@ module "security" {
   name       = var.name
   vpc_id     = module.network.vpc_id
   admin_cidr = var.admin_cidr
+  app_port   = var.app_port
   tags       = local.tags
 }
 
@@ -124,6 +125,7 @@ module "alb" {
   subnet_ids         = module.network.public_subnet_ids
   security_group_ids = [local.sg.lb]
   targets            = { for key, server in module.servers.servers : key => server.id if contains(server.roles, "app") }
+  app_port           = var.app_port
   tags               = local.tags
 }
 

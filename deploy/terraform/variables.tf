@@ -21,7 +21,7 @@ variable "region" {
 }
 
 variable "topology" {
-  description = "all-in-one: one server runs PostgreSQL, the app and nginx; split: db + app_count app servers + an nginx load balancer"
+  description = "all-in-one: one server runs PostgreSQL, the app and nginx; split: db + app_servers app servers + an nginx load balancer"
   type        = string
   default     = "all-in-one"
 
@@ -31,14 +31,14 @@ variable "topology" {
   }
 }
 
-variable "app_count" {
+variable "app_servers" {
   description = "Number of app servers (split topology)"
   type        = number
   default     = 2
 
   validation {
-    condition     = var.app_count >= 1 && var.app_count <= 20 && floor(var.app_count) == var.app_count
-    error_message = "app_count must be a whole number from 1 to 20."
+    condition     = var.app_servers >= 1 && var.app_servers <= 20 && floor(var.app_servers) == var.app_servers
+    error_message = "app_servers must be a whole number from 1 to 20."
   }
 }
 
@@ -99,6 +99,11 @@ variable "use_rds" {
   description = "split only: RDS PostgreSQL (private, encrypted) instead of a db server"
   type        = bool
   default     = false
+}
+
+variable "app_port" {
+  description = "gunicorn's port on the app servers: deploy/defaults.env's APP_PORT, which aws.py passes (TF_VAR_app_port)"
+  type        = number
 }
 
 variable "use_alb" {

@@ -21,7 +21,7 @@ import yaml
 
 from deploy.lab import lab as lab_module
 from deploy.local.cpu_cap import CpuCap
-from deploy.local.stack import BENCHMARK_ENV, BENCHMARK_NGINX, wait_for
+from deploy.local.stack import BENCHMARK_ENV, benchmark_nginx, wait_for
 from loadtest.cpu import tree_cpu_seconds, tree_rss_mib
 from loadtest.scaling.settings import Settings
 
@@ -126,7 +126,7 @@ class LabTarget:
             name: {"scaleboard_env_overrides": {**BENCHMARK_ENV, "WEB_CONCURRENCY": str(workers)}}
             for name, workers in self.workers.items()
         }
-        host_vars[self.host("lb").name] = {**BENCHMARK_NGINX, "nginx_microcache_enabled": self.microcache}
+        host_vars[self.host("lb").name] = benchmark_nginx(microcache=self.microcache)
         lab_module.write_inventory(dataclasses.replace(lab, hosts=hosts), Path(lab.inventory), host_vars)
 
     def provision(self, what: str, limit: str | None) -> None:

@@ -40,7 +40,7 @@ class StackTarget:
             first_app_port=BENCH_PORTS + 2, database_port=BENCH_PORTS + 1, workers=workers,
             cpus_per_server=cpus, seed=(50, self.settings.seed_posts, self.settings.seed_posts * 3),
             extra_env=local_stack.BENCHMARK_ENV,
-            nginx_overrides={**local_stack.BENCHMARK_NGINX, "nginx_microcache_enabled": microcache},
+            nginx_overrides=local_stack.benchmark_nginx(microcache=microcache),
         )  # fmt: skip
 
     @property

@@ -4,6 +4,7 @@ copy of the repo, re-render, and every target follows."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -47,15 +48,22 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def clean_env() -> dict[str, str]:
+    """This process's environment without the values under test (`make test` exports APP_PORT) or make's own."""
+    drop = {*defaults.DEFAULTS, "MAKEFLAGS", "MAKELEVEL", "MFLAGS"}
+    return {key: value for key, value in os.environ.items() if key not in drop}
+
+
 def make_variables(root: Path, *argv: str) -> dict[str, str]:
-    result = subprocess.run(["make", "-pn", "help", *argv], cwd=root, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(["make", "-pn", "help", *argv], cwd=root, env=clean_env(), capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
     pairs = (re.match(r"^([A-Z_]+) :?= (.*)$", line) for line in result.stdout.splitlines())
     return {m[1]: m[2] for m in pairs if m}
 
 
 def dry_run(root: Path, target: str) -> str:
-    result = subprocess.run(["make", "-n", "--no-print-directory", target], cwd=root, capture_output=True,
-                            text=True, timeout=60)  # fmt: skip
+    result = subprocess.run(["make", "-n", "--no-print-directory", target], cwd=root, env=clean_env(),
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
     return result.stdout
 
 
@@ -117,6 +125,15 @@ def test_nginx_body_limit_follows_the_apps(copy: Path) -> None:
     raised = ansible_vars(copy, "lb1", env={"DJANGO_MAX_BODY_BYTES": "5242880"})
     assert raised["nginx_client_max_body_size"] == 5242880
     assert raised["app_env_extra"]["DJANGO_MAX_BODY_BYTES"] == "5242880"
+
+
+def test_terraform_opens_and_targets_the_app_port(copy: Path) -> None:
+    probe = "from deploy.terraform import aws; print(aws.terraform_env()['TF_VAR_app_port'])"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=copy, capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "8123", result.stderr
+    # The root module requires it and hands it to the security groups and the ALB (tftest checks the rule).
+    main = (copy / "deploy/terraform/main.tf").read_text()
+    assert len(re.findall(r"^\s*app_port\s*=\s*var\.app_port$", main, flags=re.M)) == 2
 
 
 def test_compose_and_the_image_take_the_port_and_workers(copy: Path) -> None:

@@ -21,6 +21,7 @@ needs_nginx = needs("nginx")
 
 def nginx_accepts(workdir: Path, **site: object) -> subprocess.CompletedProcess[str]:
     """Render site + main into workdir and run `nginx -t` on them."""
+    site.setdefault("nginx_upstream_servers", ["127.0.0.1:8000"])
     site.setdefault("nginx_access_log", str(workdir / "access.log"))
     site.setdefault("nginx_error_log", str(workdir / "error.log"))
     site.setdefault("nginx_microcache_path", str(workdir / "microcache"))
@@ -109,8 +110,11 @@ def test_microcache_can_be_turned_off(workdir: Path) -> None:
 
 
 def test_forwarded_proto_is_trusted_only_when_asked() -> None:
-    assert "$http_x_forwarded_proto" not in render("site")
-    assert "map $http_x_forwarded_proto" in render("site", nginx_trust_forwarded_proto=True)
+    upstream = ["127.0.0.1:8000"]
+    assert "$http_x_forwarded_proto" not in render("site", nginx_upstream_servers=upstream)
+    assert "map $http_x_forwarded_proto" in render(
+        "site", nginx_upstream_servers=upstream, nginx_trust_forwarded_proto=True
+    )
 
 
 def test_bad_variables_are_errors() -> None:
@@ -122,13 +126,13 @@ def test_bad_variables_are_errors() -> None:
 
 def test_command_line_renders_with_yaml_values() -> None:
     result = subprocess.run(
-        [sys.executable, "deploy/nginx/render.py", "site", "--set", "nginx_upstream_servers=[10.9.9.9:8000]"],
+        [sys.executable, "-m", "deploy.nginx.render", "site", "--set", "nginx_upstream_servers=[10.9.9.9:8000]"],
         cwd=REPO, capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "server 10.9.9.9:8000" in result.stdout
     bad = subprocess.run(
-        [sys.executable, "deploy/nginx/render.py", "site", "--set", "nginx_nope=1"],
+        [sys.executable, "-m", "deploy.nginx.render", "site", "--set", "nginx_nope=1"],
         cwd=REPO, capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert bad.returncode == 1

@@ -72,7 +72,7 @@ def test_destroy_asks_first(tmp_path: Path) -> None:
 
 def test_a_bare_rerun_keeps_the_last_topology_and_count(tmp_path: Path, key: str) -> None:
     """`make deploy-aws` without TOPOLOGY/APP_SERVERS re-applies what was deployed, never the defaults."""
-    (tmp_path / "scaleboard.auto.tfvars.json").write_text('{"topology": "split", "app_count": 3}')
+    (tmp_path / "scaleboard.auto.tfvars.json").write_text('{"topology": "split", "app_servers": 3}')
     env = {k: v for k, v in os.environ.items() if k not in ("TOPOLOGY", "APP_SERVERS")}
     result = subprocess.run(
         ["make", "--no-print-directory", "-n", "deploy-aws", "ADMIN_CIDR=203.0.113.7/32"], cwd=REPO, env=env,
@@ -85,7 +85,7 @@ def test_a_bare_rerun_keeps_the_last_topology_and_count(tmp_path: Path, key: str
     result = run_apply_bare(tmp_path, AWS_PROFILE="x", SSH_KEY=key, ADMIN_CIDR="203.0.113.7/32", PATH="/nonexistent")
     assert "terraform not found" in result.stderr
     knobs = json.loads((tmp_path / "scaleboard.auto.tfvars.json").read_text())
-    assert (knobs["topology"], knobs["app_count"]) == ("split", 3)
+    assert (knobs["topology"], knobs["app_servers"]) == ("split", 3)
 
 
 def test_aws_scale_needs_a_count(tmp_path: Path) -> None:

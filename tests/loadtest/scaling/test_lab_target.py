@@ -6,7 +6,7 @@ from pathlib import Path
 
 from deploy.ansible import inventory
 from deploy.lab import lab as lab_module
-from deploy.local.stack import BENCHMARK_ENV, BENCHMARK_NGINX
+from deploy.local.stack import BENCHMARK_ENV, benchmark_nginx
 from loadtest.scaling.lab_target import LabTarget
 from loadtest.scaling.settings import Settings
 
@@ -22,7 +22,7 @@ def test_a_point_writes_its_pool_and_sizes_into_the_inventory(tmp_path: Path) ->
     groups = inventory.read(path)
     assert sorted(groups["app"]) == ["sb-app1", "sb-app2"]  # nginx's upstream is rendered from this group
     assert groups["app"]["sb-app1"]["scaleboard_env_overrides"] == {**BENCHMARK_ENV, "WEB_CONCURRENCY": "4"}
-    assert groups["lb"]["sb-lb"]["nginx_rate_limit"] == BENCHMARK_NGINX["nginx_rate_limit"]
+    assert groups["lb"]["sb-lb"]["nginx_rate_limit"] == benchmark_nginx()["nginx_rate_limit"]
     assert groups["lb"]["sb-lb"]["nginx_microcache_enabled"] is False  # the app path, not the cache
     target.microcache = True  # the cached line
     target.write_inventory()

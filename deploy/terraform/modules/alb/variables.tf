@@ -36,7 +36,6 @@ variable "targets" {
 variable "app_port" {
   description = "The port gunicorn listens on on the app servers"
   type        = number
-  default     = 8000
 }
 
 variable "certificate_arn" {

@@ -21,7 +21,6 @@ variable "admin_cidr" {
 variable "app_port" {
   description = "The port gunicorn listens on on app servers (split topology)"
   type        = number
-  default     = 8000
 
   validation {
     condition     = var.app_port > 1023 && var.app_port < 65536

@@ -45,8 +45,8 @@ run "servers_require_imdsv2_and_encrypted_gp3" {
   command = plan
 
   variables {
-    topology  = "split"
-    app_count = 2
+    topology    = "split"
+    app_servers = 2
   }
 
   assert {
@@ -73,13 +73,13 @@ run "split_counts_and_stable_keys" {
   command = apply
 
   variables {
-    topology  = "split"
-    app_count = 3
+    topology    = "split"
+    app_servers = 3
   }
 
   assert {
     condition     = toset(keys(module.servers.servers)) == toset(["db", "app-1", "app-2", "app-3", "lb"])
-    error_message = "split with app_count 3 must plan db, app-1..3 and lb"
+    error_message = "split with app_servers 3 must plan db, app-1..3 and lb"
   }
   assert {
     condition     = module.servers.instances["app-1"].subnet_id != module.servers.instances["app-2"].subnet_id
@@ -105,7 +105,7 @@ run "security_group_rules_open_only_what_each_role_needs" {
     error_message = "only SSH (admin_cidr) and 80/443 (the LB) may take traffic from addresses; the rest comes from groups"
   }
   assert {
-    condition     = module.security.rules["app"].from_port == 8000 && module.security.rules["db"].from_port == 5432
+    condition     = module.security.rules["app"].from_port == var.app_port && module.security.rules["db"].from_port == 5432
     error_message = "the app port and PostgreSQL must be the only group-to-group ingress"
   }
 }
@@ -144,15 +144,15 @@ run "admin_cidr_cannot_be_the_internet" {
   expect_failures = [var.admin_cidr]
 }
 
-run "app_count_is_limited" {
+run "app_servers_is_limited" {
   command = plan
 
   variables {
-    topology  = "split"
-    app_count = 21
+    topology    = "split"
+    app_servers = 21
   }
 
-  expect_failures = [var.app_count]
+  expect_failures = [var.app_servers]
 }
 
 run "topology_is_a_fixed_set" {
