@@ -22,7 +22,6 @@ ROOT = defaults.ROOT
 NGINX: dict[str, dict[str, Any]] = {
     # compose: Docker's DNS name "web" resolves to every replica; static files come from whitenoise.
     "docker/nginx/site.conf": {
-        "nginx_static_root": "",
         "nginx_access_log": "/dev/stdout",
         "nginx_error_log": "/dev/stderr",
         "nginx_metrics_allow": ["127.0.0.1"],
@@ -30,7 +29,6 @@ NGINX: dict[str, dict[str, Any]] = {
     # Kubernetes: the web Service; static files through whitenoise; TLS ends at the Ingress, which says so.
     "deploy/k8s/base/nginx/site.conf": {
         "nginx_listen_port": 8080,
-        "nginx_static_root": "",
         "nginx_access_log": "/dev/stdout",
         "nginx_error_log": "/dev/stderr",
         "nginx_trust_forwarded_proto": True,
