@@ -269,7 +269,7 @@ ansible-deps: setup ## Install the Ansible collections the roles use (Galaxy, or
 
 .PHONY: release
 release: setup ## Build the release archive Ansible ships: .var/releases/<version>/ (LABEL=name optional)
-	$(BIN)/python deploy/release.py $(if $(LABEL),--label $(LABEL))
+	$(BIN)/python -m deploy.release $(if $(LABEL),--label $(LABEL))
 
 .PHONY: provision
 provision: ansible-deps release ## Converge INVENTORY (lab|vagrant|aws) with site.yml: db, app servers, nginx

@@ -1,7 +1,8 @@
 """`make release`: the app as one versioned archive plus its locked requirements, for Ansible to ship.
 
-The version is a digest of what ships (app/ and the locked requirements), so an unchanged tree is the
-same release (a second deploy changes nothing) and any change is a new one. `LABEL=x` appends a name.
+The version is pyproject.toml's plus a digest of what ships (app/ and the locked requirements), e.g.
+0.1.0+3f2a9c1b7d4e, so an unchanged tree is the same release (a second deploy changes nothing) and any
+change is a new one. `LABEL=x` appends a name.
 Writes .var/releases/<version>/{scaleboard.tar.gz,requirements.txt} and .var/releases/release.yml,
 the vars file the playbooks read (`-e @.var/releases/release.yml`).
 """
@@ -18,7 +19,9 @@ import sys
 import tarfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from deploy import defaults
+
+ROOT = defaults.ROOT
 RELEASES = ROOT / ".var" / "releases"
 SKIP_PARTS = {"__pycache__", "staticfiles", ".pytest_cache"}
 
@@ -58,7 +61,7 @@ def build(label: str = "", releases: Path = RELEASES) -> dict[str, str]:
     digest = hashlib.sha256(requirements.encode())
     for path in files:
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
-    version = digest.hexdigest()[:12] + (f"-{label}" if label else "")
+    version = f"{defaults.version()}+{digest.hexdigest()[:12]}" + (f"-{label}" if label else "")
     directory = releases / version
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "scaleboard.tar.gz").write_bytes(archive(files))

@@ -100,6 +100,15 @@ def test_the_makefile_takes_each_default_and_the_version(copy: Path) -> None:
     assert make_variables(copy, "WEB_CONCURRENCY=9")["WEB_CONCURRENCY"] == "9"
 
 
+def test_the_ansible_release_is_named_by_the_version(copy: Path, tmp_path: Path) -> None:
+    uv = shutil.which("uv") or str(REPO / ".tools/bin/uv")
+    result = subprocess.run([sys.executable, "-m", "deploy.release", "--releases", str(tmp_path)], cwd=copy,
+                            env={**os.environ, "UV": uv}, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (release,) = (path.name for path in tmp_path.iterdir() if path.is_dir())
+    assert release.startswith(f"{VERSION}+")
+
+
 def test_the_local_stack_takes_its_defaults(copy: Path) -> None:
     probe = (
         "from pathlib import Path; from deploy.local import stack; s = stack.Stack(Path('x'));"

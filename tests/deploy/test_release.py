@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from deploy import defaults
 from tests.harness.servers import REPO
 
 
@@ -19,10 +20,12 @@ def test_release_runs_the_uv_the_makefile_names(tmp_path: Path) -> None:
     uv.chmod(0o755)
     releases = tmp_path / "releases"
     result = subprocess.run(
-        [str(REPO / ".venv/bin/python"), "deploy/release.py", "--releases", str(releases)], cwd=REPO,
+        [str(REPO / ".venv/bin/python"), "-m", "deploy.release", "--releases", str(releases)], cwd=REPO,
         env={**os.environ, "UV": str(uv)}, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert calls.read_text().startswith("export --frozen --no-default-groups"), calls.read_text()
     (requirements,) = releases.glob("*/requirements.txt")
+    # Named by the version (pyproject.toml's) and a digest of what ships.
+    assert requirements.parent.name.startswith(f"{defaults.version()}+")
     assert "django==" in requirements.read_text().lower()
