@@ -11,8 +11,8 @@ export UV ?= $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 # Deployment defaults, each written once in deploy/defaults.env (APP_PORT, WEB_CONCURRENCY, STACK_PORT, the
 # demo data sizes SEED_*), become `?=` defaults here: a value on the command line or in the environment wins.
 $(foreach pair,$(shell sed -n 's/^\([A-Z_]*\)=\([^ ]*\)$$/\1=\2/p' deploy/defaults.env),$(eval $(subst =, ?= ,$(pair))))
-# compose.yaml reads it too (the image's port, the web service's).
-export APP_PORT
+# compose.yaml reads these too (the image's port, the web service's; nginx's port on 127.0.0.1).
+export APP_PORT STACK_PORT
 # The version: pyproject.toml's.
 VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' pyproject.toml)
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k api -x"`. The coverage floor applies to whole runs only.
@@ -249,7 +249,7 @@ compose-local-images: docker-base ## Build compose's postgres and nginx images f
 	@echo "then: make compose-up POSTGRES_IMAGE=$(LOCAL_POSTGRES_IMAGE) NGINX_IMAGE=$(LOCAL_NGINX_IMAGE) [BASE_IMAGE=$(LOCAL_BASE_IMAGE)]"
 
 .PHONY: compose-up
-compose-up: docker/compose.env ## db, migrations once, SCALE web replicas, nginx on :8080; builds IMAGE if missing (PROFILES)
+compose-up: docker/compose.env ## db, migrations once, SCALE web replicas, nginx on STACK_PORT; builds IMAGE if missing (PROFILES)
 	SCALEBOARD_IMAGE=$(IMAGE) BASE_IMAGE=$(BASE_IMAGE) COMPOSE="$(COMPOSE)" CONTAINER_ENGINE=$(CONTAINER_ENGINE) \
 		SCALE=$(SCALE) PROFILES=$(PROFILES) docker/compose-up.sh
 

@@ -25,7 +25,7 @@ export SCALEBOARD_WEB_REPLICAS="${SCALE:-3}"
 
 # podman-compose exits 0 whatever its containers did: ready (migrated, database reachable) through nginx is
 # the check that counts.
-url="http://127.0.0.1:${SCALEBOARD_PORT:-8080}"
+url="http://127.0.0.1:${STACK_PORT:?run it with make compose-up}"
 python3 - "$url/readyz" <<'PY' || { echo "error: $url/readyz did not answer 200 in 90 s: see \`make compose-logs\`" >&2; exit 1; }
 import sys, time, urllib.request
 deadline = time.monotonic() + 90

@@ -50,7 +50,7 @@ def compose(app_image: str) -> Iterator[Compose]:
     hint = re.search(r"then: make compose-up (POSTGRES_IMAGE=\S+) (NGINX_IMAGE=\S+)", images.stdout)
     assert hint, images.stdout[-1000:]
     project, port = f"sbtest{uuid.uuid4().hex[:6]}", free_port_block(1, start=19200)
-    knobs = [f"IMAGE={app_image}", *hint.groups(), f"COMPOSE=podman-compose -p {project}", f"SCALEBOARD_PORT={port}"]
+    knobs = [f"IMAGE={app_image}", *hint.groups(), f"COMPOSE=podman-compose -p {project}", f"STACK_PORT={port}"]
     running = Compose(project, knobs, f"http://127.0.0.1:{port}")
     try:
         yield running

@@ -59,7 +59,7 @@ def test_vagrant_up_serves_the_app_through_nginx() -> None:
         "SCALEBOARD_LIBVIRT_DRIVER": "kvm" if HAS_KVM else "qemu",
         "SCALEBOARD_LIBVIRT_KERNEL": str(BOX_DIR / "vmlinuz"),
         "SCALEBOARD_LIBVIRT_INITRD": str(BOX_DIR / "initrd.img"),
-        "SCALEBOARD_HTTP_PORT": str(port),
+        "STACK_PORT": str(port),
     }
     started = time.monotonic()
     try:
