@@ -15,6 +15,9 @@ from django.http import HttpRequest, HttpResponse
 from prometheus_client import Counter, Histogram
 
 Handler = Callable[[HttpRequest], HttpResponse]
+# HTTP's methods. A client may send any token as a method (the app answers 405): counted as "other", so no
+# client can add series to every worker's metrics file.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
 
 REQUESTS = Counter(
     "scaleboard_http_requests_total", "HTTP requests answered, by view, method and status.",
@@ -46,7 +49,8 @@ def metrics_middleware(get_response: Handler) -> Handler:
         match = request.resolver_match
         # Label by route name, never by raw path: paths carry ids and would explode the series count.
         view = match.view_name if match else "unmatched"
-        REQUESTS.labels(view, request.method, str(response.status_code)).inc()
+        method = request.method if request.method in METHODS else "other"
+        REQUESTS.labels(view, method, str(response.status_code)).inc()
         REQUEST_SECONDS.labels(view).observe(time.perf_counter() - started)
         return response
 

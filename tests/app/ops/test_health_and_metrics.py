@@ -95,6 +95,15 @@ def test_metrics_count_requests_by_view(client: Client) -> None:
     assert "scaleboard_db_query_duration_seconds_count" in body
 
 
+@pytest.mark.django_db
+def test_unknown_methods_share_one_label(client: Client) -> None:
+    for method in ("FOOBAR", "PROPFIND", "XYZZY"):
+        assert client.generic(method, "/").status_code == 405
+    body = client.get("/metrics").content.decode()
+    assert 'method="other",status="405",view="board:hot"} 3.0' in body
+    assert not [name for name in ("FOOBAR", "PROPFIND", "XYZZY") if f'method="{name}"' in body]
+
+
 def test_metrics_refused_outside_allowed_networks(client: Client) -> None:
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 403
     # X-Forwarded-For is not trusted for this decision.
