@@ -54,8 +54,14 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 def _client_allowed(request: HttpRequest) -> bool:
     # The direct peer only: X-Forwarded-For is client-controlled and would let anyone in.
+    peer = request.META.get("REMOTE_ADDR", "")
+    if not peer and str(value("GUNICORN_BIND")).startswith("unix:"):
+        # A Unix socket has no peer address: the client is a process on this server, like a loopback client
+        # (which METRICS_ALLOWED_NETWORKS admits by default). In practice nginx, which fences /metrics by the
+        # client's address itself (nginx_metrics_allow).
+        return True
     try:
-        client = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        client = ipaddress.ip_address(peer)
     except ValueError:
         return False
     return any(client in ipaddress.ip_network(net, strict=False) for net in settings.METRICS_ALLOWED_NETWORKS)

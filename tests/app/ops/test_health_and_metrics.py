@@ -109,6 +109,8 @@ def test_metrics_refused_outside_allowed_networks(client: Client) -> None:
     # X-Forwarded-For is not trusted for this decision.
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="127.0.0.1").status_code == 403
     assert client.get("/metrics", REMOTE_ADDR="not-an-ip").status_code == 403
+    # No peer address is a Unix socket's peer only when gunicorn is bound to one (test_live_gunicorn.py).
+    assert client.get("/metrics", REMOTE_ADDR="").status_code == 403
 
 
 def test_request_id_is_echoed_or_generated(client: Client) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +16,7 @@ import pytest
 
 from deploy.local.stack import manage
 from tests.harness.database import remove_cluster, start_throwaway_cluster
-from tests.harness.servers import Gunicorn, get, production_env
+from tests.harness.servers import APP, Gunicorn, get, production_env
 
 pytestmark = pytest.mark.live
 
@@ -43,6 +46,31 @@ def test_static_files_are_served_hashed_and_cached(live_app: Gunicorn) -> None:
     assert status == 200
     assert "max-age=315360000" in headers["Cache-Control"]
     assert headers.get("Content-Encoding") == "gzip"
+
+
+def test_metrics_answer_nginx_over_the_unix_socket(live_app: Gunicorn, tmp_path: Path) -> None:
+    """All-in-one servers bind gunicorn to a Unix socket, whose peer has no address."""
+    path = tmp_path / "gunicorn.sock"
+    env = {**live_app.env, "GUNICORN_BIND": f"unix:{path}", "WEB_CONCURRENCY": "1"}
+    with (tmp_path / "gunicorn.log").open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(APP / "gunicorn.conf.py")], cwd=APP,
+                                   env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not path.exists():
+            assert process.poll() is None, (tmp_path / "gunicorn.log").read_text()
+            assert time.monotonic() < deadline, "no socket within 30 s"
+            time.sleep(0.1)
+        with socket.socket(socket.AF_UNIX) as client:
+            client.settimeout(10)
+            client.connect(str(path))
+            client.sendall(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            answer = b"".join(iter(lambda: client.recv(65536), b""))
+        assert answer.split(b"\r\n", 1)[0].endswith(b" 200 OK"), answer[:300]
+        assert b"scaleboard_db_query_duration_seconds_count" in answer
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def test_metrics_add_up_across_workers(live_app: Gunicorn) -> None:
