@@ -24,6 +24,8 @@ TOPOLOGY ?= all-in-one
 APP_SERVERS ?= 1
 # CPU cap per app server (e.g. 0.5), needs root; empty = uncapped.
 CPUS_PER_SERVER ?=
+# MONITORING=1: Prometheus too, on PROMETHEUS_PORT, scraping the app servers with the alert rules.
+MONITORING ?=
 # Load tests: `make loadtest HOST=http://127.0.0.1:8080 USERS=50 RUN_TIME=60s [SCENARIO=read,api]`.
 HOST ?=
 USERS ?= 20
@@ -179,10 +181,10 @@ distclean: clean ## Also remove .venv and .tools (keeps the database in .var/)
 ##@ Local production stack and load tests
 
 .PHONY: stack-up
-stack-up: setup ## PostgreSQL + APP_SERVERS gunicorns + nginx on STACK_PORT (TOPOLOGY WEB_CONCURRENCY CPUS_PER_SERVER SEED_*)
+stack-up: setup ## PostgreSQL, APP_SERVERS gunicorns, nginx on STACK_PORT (TOPOLOGY WEB_CONCURRENCY CPUS_PER_SERVER SEED_* MONITORING)
 	$(BIN)/python -m deploy.local.stack up --topology $(TOPOLOGY) --app-servers $(APP_SERVERS) --port $(STACK_PORT) \
 		--workers $(WEB_CONCURRENCY) $(if $(CPUS_PER_SERVER),--cpus-per-server $(CPUS_PER_SERVER)) \
-		--seed $(SEED_USERS),$(SEED_POSTS),$(SEED_COMMENTS)
+		--seed $(SEED_USERS),$(SEED_POSTS),$(SEED_COMMENTS) $(if $(MONITORING),--monitoring-port $(PROMETHEUS_PORT))
 
 .PHONY: stack-status
 stack-status: setup ## Show the local stack's processes and their health

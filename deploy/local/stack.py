@@ -35,6 +35,7 @@ from typing import Any
 from deploy import defaults
 from deploy.local.cpu_cap import CpuCap, CpuCapError, check_available
 from deploy.local.postgres import DEFAULT_PORT, Cluster, PostgresError
+from deploy.monitoring.render import prometheus_config
 from deploy.nginx.render import render
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +100,9 @@ class Stack:
     # nginx template variables over deploy/nginx/defaults.yml (e.g. the bench's rate limit).
     nginx_overrides: dict[str, Any] = field(default_factory=dict)
     nginx_pid: int = 0
+    # Prometheus on 127.0.0.1:monitoring_port (`make stack-up MONITORING=1`); 0: none.
+    monitoring_port: int = 0
+    prometheus_pid: int = 0
 
     # -- where things live ---------------------------------------------------------------------
     @property
@@ -112,6 +116,10 @@ class Stack:
     @property
     def nginx_dir(self) -> Path:
         return self.directory / "nginx"
+
+    @property
+    def prometheus_dir(self) -> Path:
+        return self.directory / "prometheus"
 
     @property
     def static_root(self) -> Path:
@@ -370,6 +378,38 @@ def stop_nginx(stack: Stack) -> None:
     stop_nginx_pid(stack.nginx_pid)
 
 
+# -- Prometheus ------------------------------------------------------------------------------------
+def start_prometheus(stack: Stack) -> None:
+    """Prometheus (Debian's) scraping every app server, with the one rules file, on stack.monitoring_port.
+    Its data starts empty each time: it watches this run of the stack."""
+    prometheus = shutil.which("prometheus") or "/usr/bin/prometheus"
+    if not Path(prometheus).exists():
+        raise StackError("prometheus not found: install it with `sudo apt-get install prometheus`")
+    shutil.rmtree(stack.prometheus_dir, ignore_errors=True)
+    stack.prometheus_dir.mkdir(parents=True)
+    config = stack.prometheus_dir / "prometheus.yml"
+    jobs = {"scaleboard-app": [f"127.0.0.1:{server.port}" for server in stack.app_servers]}
+    config.write_text(prometheus_config(jobs, scrape_interval="5s", evaluation_interval="5s",
+                                        managed="Written by deploy/local/stack.py for this stack."))  # fmt: skip
+    with (stack.logs / "prometheus.log").open("ab") as log:
+        process = subprocess.Popen(
+            [prometheus, f"--config.file={config}", f"--storage.tsdb.path={stack.prometheus_dir / 'data'}",
+             f"--web.listen-address=127.0.0.1:{stack.monitoring_port}"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    stack.prometheus_pid = process.pid
+    wait_for(f"http://127.0.0.1:{stack.monitoring_port}/-/ready", timeout=30)
+
+
+def stop_prometheus(stack: Stack) -> None:
+    if process_alive(stack.prometheus_pid, "prometheus"):
+        os.kill(stack.prometheus_pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while process_alive(stack.prometheus_pid, "prometheus") and time.monotonic() < deadline:
+            _reap(stack.prometheus_pid)
+            time.sleep(0.1)
+
+
 # -- the whole stack -------------------------------------------------------------------------------
 def up(
     directory: Path = DEFAULT_DIR,
@@ -384,6 +424,7 @@ def up(
     seed: tuple[int, int, int] = defaults.SEED_SIZES,
     extra_env: dict[str, str] | None = None,
     nginx_overrides: dict[str, Any] | None = None,
+    monitoring_port: int = 0,
 ) -> Stack:
     if topology not in TOPOLOGIES:
         raise StackError(f"TOPOLOGY must be one of {', '.join(TOPOLOGIES)}, not {topology!r}")
@@ -399,6 +440,8 @@ def up(
     ports = [port, *range(first_app_port, first_app_port + app_servers)]
     if topology == "split":
         ports.append(database_port)
+    if monitoring_port:
+        ports.append(monitoring_port)
     busy = [p for p in ports if not port_is_free(p)]
     if busy:
         raise StackError(f"port(s) in use: {', '.join(map(str, busy))}; stop what uses them or pick PORT=")
@@ -412,6 +455,7 @@ def up(
         workers=workers,
         extra_env=extra_env or {},
         nginx_overrides=nginx_overrides or {},
+        monitoring_port=monitoring_port,
     )
     stack.app_servers = [
         AppServer(index=i, port=first_app_port + i - 1, cpus=cpus_per_server) for i in range(1, app_servers + 1)
@@ -438,6 +482,10 @@ def up(
             print(f"stack: {server.name} on {server.url()} (pid {server.pid}{cap})")
         start_nginx(stack)
         stack.save()
+        if monitoring_port:
+            start_prometheus(stack)
+            stack.save()
+            print(f"stack: Prometheus on http://127.0.0.1:{monitoring_port}/ (rules: deploy/monitoring/alerts.yml)")
     except (StackError, PostgresError, CpuCapError, subprocess.CalledProcessError):
         down(directory)
         raise
@@ -447,6 +495,7 @@ def up(
 
 def down(directory: Path = DEFAULT_DIR) -> None:
     stack = Stack.load(directory)
+    stop_prometheus(stack)
     stop_nginx(stack)
     for server in stack.app_servers:
         stop_app_server(stack, server)
@@ -482,6 +531,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=defaults.WEB_CONCURRENCY, help="gunicorn workers per app server")
     parser.add_argument("--cpus-per-server", type=float, default=None, help="CPU cap per app server (root)")
     parser.add_argument("--seed", default=",".join(map(str, defaults.SEED_SIZES)), help="demo users,posts,comments")
+    parser.add_argument("--monitoring-port", type=int, default=0, help="also run Prometheus on this port (0: no)")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
@@ -489,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
             up(
                 args.dir.resolve(), topology=args.topology, app_servers=args.app_servers, port=args.port,
                 workers=args.workers, cpus_per_server=args.cpus_per_server, seed=(users, posts, comments),
+                monitoring_port=args.monitoring_port,
             )  # fmt: skip
         elif args.command == "down":
             down(args.dir.resolve())

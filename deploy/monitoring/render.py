@@ -1,0 +1,37 @@
+"""Render the one Prometheus configuration template (deploy/monitoring/prometheus.yml.j2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+HERE = Path(__file__).resolve().parent
+RULES = HERE / "alerts.yml"
+
+
+def prometheus_config(
+    jobs: dict[str, list[str]],
+    *,
+    rules_file: Path = RULES,
+    scrape_interval: str = "15s",
+    evaluation_interval: str = "15s",
+    alertmanagers: list[str] | None = None,
+    managed: str = "Generated: do not edit.",
+) -> str:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - YAML, not HTML
+    )
+    return environment.get_template("prometheus.yml.j2").render(
+        prometheus_jobs=jobs,
+        prometheus_rules_file=str(rules_file),
+        prometheus_scrape_interval=scrape_interval,
+        prometheus_evaluation_interval=evaluation_interval,
+        prometheus_alertmanagers=alertmanagers or [],
+        prometheus_managed=managed,
+    )
