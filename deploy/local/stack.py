@@ -408,6 +408,8 @@ def stop_prometheus(stack: Stack) -> None:
         while process_alive(stack.prometheus_pid, "prometheus") and time.monotonic() < deadline:
             _reap(stack.prometheus_pid)
             time.sleep(0.1)
+        if process_alive(stack.prometheus_pid, "prometheus"):
+            os.killpg(stack.prometheus_pid, signal.SIGKILL)
 
 
 # -- the whole stack -------------------------------------------------------------------------------
@@ -512,6 +514,10 @@ def status(directory: Path = DEFAULT_DIR) -> bool:
     rows += [
         (s.name, s.url(), process_alive(s.pid, "gunicorn"), http_status(s.url("/readyz"))) for s in stack.app_servers
     ]
+    if stack.monitoring_port:
+        prometheus = f"http://127.0.0.1:{stack.monitoring_port}/"
+        rows.append(("prometheus", prometheus, process_alive(stack.prometheus_pid, "prometheus"),
+                     http_status(prometheus + "-/ready")))  # fmt: skip
     for name, url, alive, code in rows:
         healthy &= alive and code == 200
         print(f"  {name:8} {url:28} {'running' if alive else 'DOWN':8} HTTP {code or '-'}")

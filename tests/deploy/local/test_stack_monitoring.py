@@ -67,6 +67,7 @@ def app_down_alerts(stack: local_stack.Stack) -> dict[str, str]:
 
 
 def test_every_app_server_is_scraped_and_counted(monitored: local_stack.Stack) -> None:
+    assert local_stack.status(monitored.directory), "stack-status counts Prometheus in"
     instances = {f"127.0.0.1:{server.port}" for server in monitored.app_servers}
     eventually(lambda: by_instance(monitored, 'up{job="scaleboard-app"}') == dict.fromkeys(instances, 1.0), 30,
                "every app server up")  # fmt: skip
