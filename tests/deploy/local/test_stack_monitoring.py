@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import pytest
 
 from deploy.local import stack as local_stack
+from deploy.monitoring.render import RULES
 from tests.harness.leftovers import scratch_dir
 from tests.harness.requires import needs
 from tests.harness.servers import free_port_block, get
@@ -79,6 +80,16 @@ def test_every_app_server_is_scraped_and_counted(monitored: local_stack.Stack) -
         30, "requests counted on every app server",
     )  # fmt: skip
     assert set(counted) == instances
+
+
+def test_the_app_dashboard_has_data_in_every_panel(monitored: local_stack.Stack) -> None:
+    dashboard = json.loads((RULES.parent / "dashboards/scaleboard-app.json").read_text())
+    for _ in range(10):
+        assert get(monitored.url("/"))[0] == 200
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            eventually(lambda e=target["expr"]: api(monitored, "query", query=e)["result"], 30,
+                       f"{panel['title']}: {target['expr']}")  # fmt: skip
 
 
 def test_an_app_server_down_fires_the_alert_and_its_return_resolves_it(monitored: local_stack.Stack) -> None:
