@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jinja2
+from deploy.templating import environment
 
 HERE = Path(__file__).resolve().parent
 RULES = HERE / "alerts.yml"
@@ -19,19 +19,15 @@ def prometheus_config(
     alertmanagers: list[str] | None = None,
     managed: str = "Generated: do not edit.",
 ) -> str:
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(HERE),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,  # noqa: S701 - YAML, not HTML
-    )
-    return environment.get_template("prometheus.yml.j2").render(
-        prometheus_jobs=jobs,
-        prometheus_rules_file=str(rules_file),
-        prometheus_scrape_interval=scrape_interval,
-        prometheus_evaluation_interval=evaluation_interval,
-        prometheus_alertmanagers=alertmanagers or [],
-        prometheus_managed=managed,
+    return (
+        environment(HERE)
+        .get_template("prometheus.yml.j2")
+        .render(
+            prometheus_jobs=jobs,
+            prometheus_rules_file=str(rules_file),
+            prometheus_scrape_interval=scrape_interval,
+            prometheus_evaluation_interval=evaluation_interval,
+            prometheus_alertmanagers=alertmanagers or [],
+            prometheus_managed=managed,
+        )
     )

@@ -16,6 +16,8 @@ from typing import Any
 import jinja2
 import yaml
 
+from deploy.templating import environment
+
 HERE = Path(__file__).resolve().parent
 TEMPLATES = {"site": "site.conf.j2", "main": "main.conf.j2"}
 # Variables main.conf.j2 needs that servers with a packaged nginx never set.
@@ -40,15 +42,7 @@ def render(which: str, **overrides: Any) -> str:
     variables = {**known, **overrides}
     if which == "site" and not variables["nginx_upstream_servers"]:
         raise ValueError("nginx_upstream_servers needs at least one app server")
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(HERE),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,  # noqa: S701 - nginx config, not HTML
-    )
-    return environment.get_template(TEMPLATES[which]).render(**variables)
+    return environment(HERE).get_template(TEMPLATES[which]).render(**variables)
 
 
 def main(argv: list[str] | None = None) -> int:
