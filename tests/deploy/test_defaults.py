@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from deploy import defaults
+from tests.deploy.ansible.resolve import resolved
 from tests.harness.servers import REPO
 
 CHANGED = {"APP_PORT": "8123", "WEB_CONCURRENCY": "5", "STACK_PORT": "8181", "SEED_POSTS": "777"}
@@ -77,15 +78,7 @@ def ansible_vars(root: Path, host: str, *, env: dict[str, str] | None = None) ->
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(inventory))
     wanted = "app_port app_bind nginx_upstream_servers nginx_client_max_body_size app_env_extra common_firewall_rules"
-    message = "{{ {" + ", ".join(f"'{name}': {name}" for name in wanted.split()) + "} | to_json }}"
-    result = subprocess.run(
-        [REPO / ".venv/bin/ansible", "-i", path, "--playbook-dir", ".", host, "-m", "ansible.builtin.debug",
-         "-a", f"msg={message}"],
-        cwd=root / "deploy/ansible", capture_output=True, text=True, timeout=120,
-        env={"PATH": f"{REPO / '.venv/bin'}:/usr/bin:/bin", "ANSIBLE_CONFIG": "ansible.cfg", "HOME": str(root)},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    return dict(json.loads(json.loads(result.stdout.split("=>", 1)[1])["msg"]))
+    return resolved(path, host, wanted.split(), root=root)
 
 
 def test_the_makefile_takes_each_default_and_the_version(copy: Path) -> None:

@@ -11,19 +11,20 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
+import environ
 import pytest
 import yaml
 from config.env import CONTRACT, Var
 
 from deploy import defaults
 from deploy.local import stack as local_stack
+from tests.deploy.ansible.resolve import resolved
 from tests.harness.servers import REPO
 
 VARS = {var.name: var for var in CONTRACT}
 ANSIBLE = REPO / "deploy" / "ansible"
 # No default exists for these: each deployment supplies its own (secrets, its host names, its database).
 PER_DEPLOYMENT = {name for name, var in VARS.items() if var.required_in_production}
-TRUE = {"true", "1", "yes", "on"}
 
 
 def expected(name: str) -> str | None:
@@ -43,7 +44,8 @@ def same(var: Var, value: str, source: str | None) -> bool:
     if var.name == "GUNICORN_BIND":  # the address is the target's; the port is APP_PORT
         return value.rpartition(":")[2] == source.rpartition(":")[2] and not value.startswith("unix:")
     if var.kind == "bool":
-        return (value.strip().lower() in TRUE) == (source.strip().lower() in TRUE)
+        true = environ.Env.BOOLEAN_TRUE_STRINGS  # what the env contract reads as true
+        return (value.strip().lower() in true) == (source.strip().lower() in true)
     if var.kind == "list":
         return [v.strip() for v in value.split(",") if v.strip()] == [v.strip() for v in source.split(",") if v.strip()]
     return value == source
@@ -64,16 +66,8 @@ def intended() -> dict[tuple[str, str], str]:
 def ansible_env(inventory: Path, host: str) -> dict[str, str]:
     """The app's env file on `host`: the app role's app_env, then the playbooks' app_env_extra over it."""
     role = yaml.safe_load((ANSIBLE / "roles/app/defaults/main.yml").read_text())["app_env"]
-    message = "{{ {'bind': app_bind, 'extra': app_env_extra} | to_json }}"
-    result = subprocess.run(
-        [REPO / ".venv/bin/ansible", "-i", inventory, "--playbook-dir", ".", host, "-m", "ansible.builtin.debug",
-         "-a", f"msg={message}"],
-        cwd=ANSIBLE, capture_output=True, text=True, timeout=120,
-        env={"PATH": f"{REPO / '.venv/bin'}:/usr/bin:/bin", "ANSIBLE_CONFIG": "ansible.cfg", "HOME": "/root"},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    resolved = json.loads(json.loads(result.stdout.split("=>", 1)[1])["msg"])
-    env = {**role, "GUNICORN_BIND": resolved["bind"], **resolved["extra"]}
+    found = resolved(inventory, host, ["app_bind", "app_env_extra"])
+    env = {**role, "GUNICORN_BIND": found["app_bind"], **found["app_env_extra"]}
     return {name: str(value) for name, value in env.items()}
 
 
