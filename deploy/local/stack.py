@@ -271,15 +271,20 @@ def start_app_server(stack: Stack, server: AppServer) -> None:
         raise StackError(f"{exc}; see {stack.logs / (server.name + '.log')}") from exc
 
 
-def stop_app_server(stack: Stack, server: AppServer, sig: int = signal.SIGTERM, timeout: float = 40) -> None:
-    if process_alive(server.pid, "gunicorn"):
-        os.kill(server.pid, sig)
+def stop_process(pid: int, name: str, sig: int, timeout: float) -> None:
+    """Send `sig` to our process `pid` (named `name`), wait up to `timeout` s, then SIGKILL its process group."""
+    if process_alive(pid, name):
+        os.kill(pid, sig)
         deadline = time.monotonic() + timeout
-        while process_alive(server.pid, "gunicorn") and time.monotonic() < deadline:
-            _reap(server.pid)
+        while process_alive(pid, name) and time.monotonic() < deadline:
+            _reap(pid)
             time.sleep(0.1)
-        if process_alive(server.pid, "gunicorn"):
-            os.killpg(server.pid, signal.SIGKILL)
+        if process_alive(pid, name):
+            os.killpg(pid, signal.SIGKILL)
+
+
+def stop_app_server(stack: Stack, server: AppServer, sig: int = signal.SIGTERM, timeout: float = 40) -> None:
+    stop_process(server.pid, "gunicorn", sig, timeout)
     if server.cpus:
         # Also kills workers orphaned by a kill -9 of their master.
         CpuCap(f"{stack.directory.name}-{server.name}", server.cpus).remove()
@@ -402,14 +407,7 @@ def start_prometheus(stack: Stack) -> None:
 
 
 def stop_prometheus(stack: Stack) -> None:
-    if process_alive(stack.prometheus_pid, "prometheus"):
-        os.kill(stack.prometheus_pid, signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        while process_alive(stack.prometheus_pid, "prometheus") and time.monotonic() < deadline:
-            _reap(stack.prometheus_pid)
-            time.sleep(0.1)
-        if process_alive(stack.prometheus_pid, "prometheus"):
-            os.killpg(stack.prometheus_pid, signal.SIGKILL)
+    stop_process(stack.prometheus_pid, "prometheus", signal.SIGTERM, timeout=20)
 
 
 # -- the whole stack -------------------------------------------------------------------------------
