@@ -8,8 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # The uv that `make setup` uses (and `make release` exports with): yours on PATH, else one it installs in .tools/.
 export UV ?= $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
-# Deployment defaults, each written once in deploy/defaults.env (APP_PORT, WEB_CONCURRENCY, STACK_PORT, the
-# demo data sizes SEED_*), become `?=` defaults here: a value on the command line or in the environment wins.
+# Deployment defaults, each written once in deploy/defaults.env (ports, workers, demo data sizes), become `?=`
+# defaults here: a value on the command line or in the environment wins.
 $(foreach pair,$(shell sed -n 's/^\([A-Z_]*\)=\([^ ]*\)$$/\1=\2/p' deploy/defaults.env),$(eval $(subst =, ?= ,$(pair))))
 # compose.yaml reads these too (the image's port, the web service's; nginx's port on 127.0.0.1).
 export APP_PORT STACK_PORT
