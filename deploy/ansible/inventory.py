@@ -1,6 +1,6 @@
 """The inventory group contract, written in one place for every generated inventory (lab, aws).
 
-Groups `db`, `app` and `lb`; an all-in-one host is in all three. Every host has `ansible_host` (where
+Groups `db`, `app`, `lb` and `monitor` (Prometheus and Alertmanager); an all-in-one host is in all four. Every host has `ansible_host` (where
 Ansible connects) and `scaleboard_private_address` (where the other hosts reach it). The contract:
 deploy/ansible/inventories/aws/README.md.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-GROUPS = ("db", "app", "lb")
+GROUPS = ("db", "app", "lb", "monitor")
 
 
 @dataclass(frozen=True)

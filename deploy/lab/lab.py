@@ -143,8 +143,9 @@ def plan(topology: str, app_servers: int) -> list[Host]:
     if not 1 <= app_servers <= MAX_APP_SERVERS:
         raise LabError(f"APP_SERVERS must be 1..{MAX_APP_SERVERS}, not {app_servers}")
     if topology == "all-in-one":
-        return [Host("sb-aio", f"{SUBNET}.10", ["db", "app", "lb"])]
-    hosts = [Host("sb-db", f"{SUBNET}.10", ["db"]), Host("sb-lb", f"{SUBNET}.11", ["lb"])]
+        return [Host("sb-aio", f"{SUBNET}.10", ["db", "app", "lb", "monitor"])]
+    hosts = [Host("sb-db", f"{SUBNET}.10", ["db"]), Host("sb-lb", f"{SUBNET}.11", ["lb"]),
+             Host("sb-monitor", f"{SUBNET}.12", ["monitor"])]  # fmt: skip
     hosts += [Host(f"sb-app{i}", f"{SUBNET}.{20 + i}", ["app"]) for i in range(1, app_servers + 1)]
     return hosts
 

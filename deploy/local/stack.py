@@ -393,7 +393,7 @@ def start_prometheus(stack: Stack) -> None:
     shutil.rmtree(stack.prometheus_dir, ignore_errors=True)
     stack.prometheus_dir.mkdir(parents=True)
     config = stack.prometheus_dir / "prometheus.yml"
-    jobs = {"scaleboard-app": [f"127.0.0.1:{server.port}" for server in stack.app_servers]}
+    jobs = {"scaleboard-app": {f"app{n}": f"127.0.0.1:{server.port}" for n, server in enumerate(stack.app_servers, 1)}}
     config.write_text(prometheus_config(jobs, scrape_interval="5s", evaluation_interval="5s",
                                         managed="Written by deploy/local/stack.py for this stack."))  # fmt: skip
     with (stack.logs / "prometheus.log").open("ab") as log:

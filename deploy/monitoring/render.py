@@ -11,7 +11,7 @@ RULES = HERE / "alerts.yml"
 
 
 def prometheus_config(
-    jobs: dict[str, list[str]],
+    jobs: dict[str, dict[str, str]],
     *,
     rules_file: Path = RULES,
     scrape_interval: str = "15s",
@@ -19,6 +19,7 @@ def prometheus_config(
     alertmanagers: list[str] | None = None,
     managed: str = "Generated: do not edit.",
 ) -> str:
+    """jobs: {job: {instance name: "host:port"}}."""
     return (
         environment(HERE)
         .get_template("prometheus.yml.j2")

@@ -1,8 +1,11 @@
-"""All-in-one on one fresh host: PostgreSQL, gunicorn on a unix socket and nginx (static files from disk)."""
+"""All-in-one on one fresh host: PostgreSQL, gunicorn on a unix socket, nginx (static files from disk) and
+Prometheus."""
 
 from __future__ import annotations
 
 from tests.deploy.ansible.conftest import RunningLab, changed_per_host, check_site, make, needs_lab
+from tests.harness.prometheus import api, by_instance, eventually
+from tests.harness.servers import get
 
 pytestmark = needs_lab
 TOPOLOGY = "all-in-one"
@@ -20,7 +23,21 @@ def test_second_converge_changes_nothing(running_lab: RunningLab) -> None:
     assert changed_per_host(output) == {"sb-aio": 0}, output[-4000:]
 
 
-def test_only_ssh_and_web_are_open(running_lab: RunningLab) -> None:
+def test_only_ssh_web_and_the_monitoring_pages_are_open(running_lab: RunningLab) -> None:
     status = running_lab.ssh("sb-aio", "sudo ufw status")
-    rules = {line.split()[0] for line in status.splitlines() if "ALLOW" in line}
-    assert rules == {"22/tcp", "80/tcp", "443/tcp"}, status
+    rules = {tuple(line.split()[:3:2]) for line in status.splitlines() if "ALLOW" in line}
+    admin = {(f"{port}/tcp", "10.77.0.1") for port in (22, 9090, 9093, 3000)}
+    assert rules == admin | {("80/tcp", "Anywhere"), ("443/tcp", "Anywhere")}, status
+
+
+def test_prometheus_reads_the_app_on_its_unix_socket_and_every_exporter(running_lab: RunningLab) -> None:
+    prometheus = f"http://{running_lab.host('sb-aio').address}:9090"
+    expected = {(job, "sb-aio", "up") for job in ("scaleboard-app", "nginx", "postgresql", "node")}
+    eventually(lambda: {(t["labels"]["job"], t["labels"]["instance"], t["health"])
+                        for t in api(prometheus, "targets")["activeTargets"]} == expected,
+               60, "the app, nginx, PostgreSQL and the host scraped")  # fmt: skip
+    # The app's own counters (the site test before this one made requests), not only up=1.
+    counted = 'sum by (instance) (scaleboard_http_requests_total{job="scaleboard-app"})'
+    eventually(lambda: by_instance(prometheus, counted).get("sb-aio", 0) > 0, 30, "the app's requests counted")
+    # ...through nginx's loopback listener only: /metrics stays closed to the world.
+    assert get(f"{running_lab.url}/metrics")[0] == 403

@@ -1,16 +1,22 @@
-"""Split topology on fresh hosts: db + 2 app servers + nginx load balancer, converged by `make lab-provision`."""
+"""Split topology on fresh hosts: db + 2 app servers + nginx load balancer + a monitor host, converged by
+`make lab-provision`."""
 
 from __future__ import annotations
 
 import re
+import time
 
+from deploy.monitoring.render import RULES
 from tests.deploy.ansible.conftest import RunningLab, changed_per_host, check_site, make, needs_lab
+from tests.harness.prometheus import AlertReceiver, alert_states, api, by_instance, eventually, panel_queries
 from tests.harness.servers import PAST_THE_MICROCACHE
 from tests.harness.traffic import Traffic
 
 pytestmark = needs_lab
 TOPOLOGY, APP_SERVERS = "split", 2
 ADMIN = "10.77.0.1"
+# Where the lab's Alertmanager sends alerts (inventories/lab/group_vars/all.yml: monitoring_alert_webhooks).
+ALERT_RECEIVER = (ADMIN, 9799)
 
 
 def test_site_answers_through_the_load_balancer(running_lab: RunningLab) -> None:
@@ -21,7 +27,7 @@ def test_second_converge_changes_nothing(running_lab: RunningLab) -> None:
     output, seconds = make("lab-provision")
     print(f"\nsplit: second converge {seconds:.0f} s")
     changed = changed_per_host(output)
-    assert set(changed) == {"sb-db", "sb-lb", "sb-app1", "sb-app2"}
+    assert set(changed) == {"sb-db", "sb-lb", "sb-monitor", "sb-app1", "sb-app2"}
     assert changed == dict.fromkeys(changed, 0), output[-4000:]
 
 
@@ -33,10 +39,12 @@ def ufw_rules(running_lab: RunningLab, host: str) -> set[tuple[str, str]]:
 
 def test_each_host_opens_only_what_its_role_needs(running_lab: RunningLab) -> None:
     apps = [h.address for h in running_lab.in_group("app")]
-    lb = running_lab.host("sb-lb").address
-    assert ufw_rules(running_lab, "sb-db") == {("22", ADMIN)} | {("5432", a) for a in apps}
-    assert ufw_rules(running_lab, "sb-app1") == {("22", ADMIN), ("8000", lb)}
-    assert ufw_rules(running_lab, "sb-lb") == {("22", ADMIN), ("80", "Anywhere"), ("443", "Anywhere")}
+    lb, monitor = running_lab.host("sb-lb").address, running_lab.host("sb-monitor").address
+    ssh, node = {("22", ADMIN)}, {("9100", monitor)}  # SSH from the admins, host metrics to the monitor host
+    assert ufw_rules(running_lab, "sb-db") == ssh | node | {("5432", a) for a in apps} | {("9187", monitor)}
+    assert ufw_rules(running_lab, "sb-app1") == ssh | node | {("8000", lb), ("8000", monitor)}
+    assert ufw_rules(running_lab, "sb-lb") == ssh | node | {("80", "Anywhere"), ("443", "Anywhere"), ("9113", monitor)}
+    assert ufw_rules(running_lab, "sb-monitor") == ssh | {("9090", ADMIN), ("9093", ADMIN), ("3000", ADMIN)}
 
 
 def test_hosts_are_hardened(running_lab: RunningLab) -> None:
@@ -79,3 +87,65 @@ def test_rolling_deploy_drops_no_request_and_rollback_returns(running_lab: Runni
     assert not traffic.errors, traffic.errors[:5]
     assert set(traffic.statuses) == {200}, dict(traffic.statuses)
     assert current_releases(running_lab) == before
+
+
+def prometheus(running_lab: RunningLab) -> str:
+    return f"http://{running_lab.host('sb-monitor').address}:9090"
+
+
+def test_prometheus_scrapes_every_host_the_inventory_names(running_lab: RunningLab) -> None:
+    hosts = {h.name for h in running_lab.lab.hosts}
+    apps = {h.name for h in running_lab.in_group("app")}
+    expected = {("node", h) for h in hosts} | {("scaleboard-app", a) for a in apps}
+    expected |= {("nginx", "sb-lb"), ("postgresql", "sb-db")}
+
+    def targets_up() -> set[tuple[str, str]] | None:
+        active = api(prometheus(running_lab), "targets", state="active")["activeTargets"]
+        found = {(t["labels"]["job"], t["labels"]["instance"]) for t in active if t["health"] == "up"}
+        return found if found == expected else None
+
+    eventually(targets_up, 60, f"all {len(expected)} targets up")
+    # The exporters answer with their subjects' numbers, not only with up=1.
+    assert by_instance(prometheus(running_lab), "pg_up") == {"sb-db": 1.0}
+    assert by_instance(prometheus(running_lab), "nginx_up") == {"sb-lb": 1.0}
+    # Only the monitor host may read them (the firewall): the load balancer cannot.
+    probe = "timeout 3 bash -c '</dev/tcp/{}/9187' && echo open || echo closed"
+    assert running_lab.ssh("sb-lb", probe.format(running_lab.host("sb-db").address)).strip() == "closed"
+
+
+def test_load_is_counted_per_app_server_and_every_dashboard_has_data(running_lab: RunningLab) -> None:
+    urls = [f"{running_lab.url}/", f"{running_lab.url}/new", f"{running_lab.url}/api/posts"]
+    with Traffic(urls, clients=4, max_seconds=15, headers=PAST_THE_MICROCACHE) as traffic:
+        time.sleep(15)
+    assert sum(traffic.statuses.values()) > 100, dict(traffic.statuses)
+    apps, url = {h.name for h in running_lab.in_group("app")}, prometheus(running_lab)
+    rates = eventually(
+        lambda: (found := by_instance(url, "sum by (instance) (rate(scaleboard_http_requests_total[1m]))"))
+        and set(found) == apps and all(rate > 0 for rate in found.values()) and found,
+        30, "a request rate above zero on every app server",
+    )  # fmt: skip
+    series = by_instance(url, 'count by (instance) ({job="scaleboard-app"})')
+    print(f"\nsplit monitoring: requests/s per app server {rates}; series per app server {series}")
+    for dashboard in sorted((RULES.parent / "dashboards").glob("*.json")):
+        for title, expr in panel_queries(dashboard):
+            eventually(lambda e=expr: api(url, "query", query=e)["result"], 30,
+                       f"{dashboard.stem}: {title}: {expr}")  # fmt: skip
+
+
+def test_a_stopped_app_server_pages_through_alertmanager_and_resolves(running_lab: RunningLab) -> None:
+    alert = {"alertname": "ScaleboardAppServerDown", "instance": "sb-app2"}
+    with AlertReceiver(*ALERT_RECEIVER) as receiver:
+        stopped = time.monotonic()
+        running_lab.ssh("sb-app2", "sudo systemctl stop scaleboard")
+        try:
+            # `for: 1m` after the first failed scrape (every 5 s in the lab), then Alertmanager's group_wait.
+            fired = eventually(
+                lambda: receiver.received("firing", **alert), 150, "the alert reached Alertmanager's webhook"
+            )
+            assert set(alert_states(prometheus(running_lab), alert["alertname"])) == {"sb-app2"}, "only the stopped one"
+        finally:
+            running_lab.ssh("sb-app2", "sudo systemctl start scaleboard")
+        restarted = time.monotonic()
+        resolved = eventually(lambda: receiver.received("resolved", **alert), 90, "the resolution reached the webhook")
+    print(f"\nsplit monitoring: app-down alert at the webhook {fired - stopped:.0f} s after the stop; "
+          f"resolved there {resolved - restarted:.0f} s after the restart")  # fmt: skip

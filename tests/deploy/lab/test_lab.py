@@ -17,15 +17,15 @@ from tests.harness.servers import REPO
 
 def test_split_plan_gives_each_role_its_own_hosts_and_addresses() -> None:
     hosts = lab.plan("split", 3)
-    assert [h.name for h in hosts] == ["sb-db", "sb-lb", "sb-app1", "sb-app2", "sb-app3"]
-    assert [h.groups for h in hosts] == [["db"], ["lb"], ["app"], ["app"], ["app"]]
-    assert len({h.address for h in hosts}) == 5
+    assert [h.name for h in hosts] == ["sb-db", "sb-lb", "sb-monitor", "sb-app1", "sb-app2", "sb-app3"]
+    assert [h.groups for h in hosts] == [["db"], ["lb"], ["monitor"], ["app"], ["app"], ["app"]]
+    assert len({h.address for h in hosts}) == 6
     assert all(h.address.startswith(lab.SUBNET + ".") for h in hosts)
 
 
 def test_all_in_one_plan_is_one_host_in_every_group() -> None:
     (host,) = lab.plan("all-in-one", 1)
-    assert host.groups == ["db", "app", "lb"]
+    assert host.groups == ["db", "app", "lb", "monitor"]
 
 
 @pytest.mark.parametrize(("topology", "servers", "message"), [
@@ -47,7 +47,7 @@ def test_inventory_follows_the_group_contract(tmp_path: Path) -> None:
     assert inventory["vars"]["ansible_user"] == "admin"
     groups = inventory["children"]
     assert {name: sorted(g["hosts"]) for name, g in groups.items()} == {
-        "db": ["sb-db"], "lb": ["sb-lb"], "app": ["sb-app1", "sb-app2"],
+        "db": ["sb-db"], "lb": ["sb-lb"], "monitor": ["sb-monitor"], "app": ["sb-app1", "sb-app2"],
     }  # fmt: skip
     app1 = groups["app"]["hosts"]["sb-app1"]
     assert app1["ansible_host"] == app1["scaleboard_private_address"] == f"{lab.SUBNET}.21"

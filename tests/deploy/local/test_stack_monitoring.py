@@ -3,25 +3,19 @@ the app-server-down alert fires when one stops and resolves when it is back."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import time
-import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
 
 import pytest
 
 from deploy.local import stack as local_stack
 from deploy.monitoring.render import RULES
 from tests.harness.leftovers import scratch_dir
+from tests.harness.prometheus import alert_states, api, by_instance, eventually, panel_queries
 from tests.harness.requires import needs
 from tests.harness.servers import free_port_block, get
 
 pytestmark = [pytest.mark.live, needs("nginx", "prometheus")]
-
-T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -40,67 +34,48 @@ def monitored() -> Iterator[local_stack.Stack]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def api(stack: local_stack.Stack, path: str, **query: str) -> Any:
-    url = f"http://127.0.0.1:{stack.monitoring_port}/api/v1/{path}?{urllib.parse.urlencode(query)}"
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.load(response)["data"]
+@pytest.fixture(scope="module")
+def prometheus(monitored: local_stack.Stack) -> str:
+    return f"http://127.0.0.1:{monitored.monitoring_port}"
 
 
-def eventually(check: Callable[[], T | None], within: float, what: str) -> T:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(1)
-    raise AssertionError(f"{what}: not within {within:.0f} s")
-
-
-def by_instance(stack: local_stack.Stack, query: str) -> dict[str, float]:
-    return {r["metric"]["instance"]: float(r["value"][1]) for r in api(stack, "query", query=query)["result"]}
-
-
-def app_down_alerts(stack: local_stack.Stack) -> dict[str, str]:
-    alerts = api(stack, "alerts")["alerts"]
-    return {
-        a["labels"]["instance"]: a["state"] for a in alerts if a["labels"]["alertname"] == "ScaleboardAppServerDown"
-    }
-
-
-def test_every_app_server_is_scraped_and_counted(monitored: local_stack.Stack) -> None:
+def test_every_app_server_is_scraped_and_counted(monitored: local_stack.Stack, prometheus: str) -> None:
     assert local_stack.status(monitored.directory), "stack-status counts Prometheus in"
-    instances = {f"127.0.0.1:{server.port}" for server in monitored.app_servers}
-    eventually(lambda: by_instance(monitored, 'up{job="scaleboard-app"}') == dict.fromkeys(instances, 1.0), 30,
+    instances = {"app1", "app2"}  # the stack names its app servers in order
+    eventually(lambda: by_instance(prometheus, 'up{job="scaleboard-app"}') == dict.fromkeys(instances, 1.0), 30,
                "every app server up")  # fmt: skip
     for _ in range(20):  # nginx spreads them over both app servers
         assert get(monitored.url("/new"))[0] == 200
     counted = eventually(
-        lambda: (rates := by_instance(monitored, "sum by (instance) (increase(scaleboard_http_requests_total[1m]))"))
+        lambda: (rates := by_instance(prometheus, "sum by (instance) (increase(scaleboard_http_requests_total[1m]))"))
         and set(rates) == instances and all(rate > 0 for rate in rates.values()) and rates,
         30, "requests counted on every app server",
     )  # fmt: skip
     assert set(counted) == instances
 
 
-def test_the_app_dashboard_has_data_in_every_panel(monitored: local_stack.Stack) -> None:
-    dashboard = json.loads((RULES.parent / "dashboards/scaleboard-app.json").read_text())
+def test_the_app_dashboard_has_data_in_every_panel(monitored: local_stack.Stack, prometheus: str) -> None:
     for _ in range(10):
         assert get(monitored.url("/"))[0] == 200
-    for panel in dashboard["panels"]:
-        for target in panel["targets"]:
-            eventually(lambda e=target["expr"]: api(monitored, "query", query=e)["result"], 30,
-                       f"{panel['title']}: {target['expr']}")  # fmt: skip
+    for title, expr in panel_queries(RULES.parent / "dashboards/scaleboard-app.json"):
+        eventually(lambda e=expr: api(prometheus, "query", query=e)["result"], 30, f"{title}: {expr}")
 
 
-def test_an_app_server_down_fires_the_alert_and_its_return_resolves_it(monitored: local_stack.Stack) -> None:
+def test_an_app_server_down_fires_the_alert_and_its_return_resolves_it(
+    monitored: local_stack.Stack, prometheus: str
+) -> None:
     server = monitored.app_servers[0]
-    instance = f"127.0.0.1:{server.port}"
+    instance = "app1"
     local_stack.stop_app_server(monitored, server)
     try:
         # `for: 1m` after the first failed scrape (every 5 s here), then one evaluation.
-        eventually(lambda: app_down_alerts(monitored).get(instance) == "firing", 120, f"{instance} down alert firing")
-        assert set(app_down_alerts(monitored)) == {instance}, "only the stopped app server"
+        eventually(
+            lambda: alert_states(prometheus, "ScaleboardAppServerDown").get(instance) == "firing",
+            120,
+            f"{instance} down alert firing",
+        )
+        assert set(alert_states(prometheus, "ScaleboardAppServerDown")) == {instance}, "only the stopped app server"
     finally:
         local_stack.start_app_server(monitored, server)
         monitored.save()
-    eventually(lambda: instance not in app_down_alerts(monitored), 60, "the alert resolved")
+    eventually(lambda: instance not in alert_states(prometheus, "ScaleboardAppServerDown"), 60, "the alert resolved")

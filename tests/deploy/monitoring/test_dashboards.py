@@ -14,13 +14,10 @@ import pytest
 import yaml
 
 from deploy.monitoring.render import RULES
+from tests.harness.prometheus import panel_queries
 
 DASHBOARDS = sorted((RULES.parent / "dashboards").glob("*.json"))
 JOBS = {"scaleboard-app", "nginx", "postgresql", "node"}  # the scrape jobs the alert rules select on
-
-
-def queries(dashboard: dict[str, Any]) -> list[str]:
-    return [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -43,7 +40,7 @@ def test_every_panel_queries_the_chosen_prometheus_on_known_jobs(path: Path) -> 
     for panel in dashboard["panels"]:
         assert panel["targets"], panel["title"]
         assert panel["datasource"]["uid"] == "${datasource}"
-    for expr in queries(dashboard):
+    for _, expr in panel_queries(path):
         jobs = set(re.findall(r'job="([^"]+)"', expr))
         assert jobs <= JOBS, expr
         assert jobs or set(re.findall(r"scaleboard:[a-z0-9_:]+", expr)) <= recorded, expr
@@ -52,7 +49,7 @@ def test_every_panel_queries_the_chosen_prometheus_on_known_jobs(path: Path) -> 
 
 @pytest.mark.skipif(not shutil.which("promtool"), reason="needs promtool (sudo apt-get install prometheus)")
 def test_every_query_parses(tmp_path: Path) -> None:
-    expressions = [expr for path in DASHBOARDS for expr in queries(load(path))]
+    expressions = [expr for path in DASHBOARDS for _, expr in panel_queries(path)]
     rules = {"groups": [{"name": "dashboards", "rules": [{"record": f"dashboard:query_{i}:check", "expr": expr}
                                                          for i, expr in enumerate(expressions)]}]}  # fmt: skip
     (tmp_path / "queries.yml").write_text(yaml.safe_dump(rules))

@@ -15,10 +15,10 @@ pytestmark = pytest.mark.skipif(
     not shutil.which("promtool"), reason="needs promtool (sudo apt-get install prometheus; `sudo make test-all` does)"
 )
 JOBS = {
-    "scaleboard-app": ["10.0.0.2:8000", "10.0.0.3:8000"],
-    "nginx": ["10.0.0.4:9113"],
-    "postgresql": ["10.0.0.1:9187"],
-    "node": ["10.0.0.1:9100", "10.0.0.2:9100"],
+    "scaleboard-app": {"app1": "10.0.0.2:8000", "app2": "10.0.0.3:8000"},
+    "nginx": {"lb": "10.0.0.4:9113"},
+    "postgresql": {"db": "10.0.0.1:9187"},
+    "node": {"db": "10.0.0.1:9100", "app1": "10.0.0.2:9100"},
 }
 
 
@@ -29,6 +29,11 @@ def test_rendered_config_passes_promtool(tmp_path: Path, alertmanagers: list[str
     result = subprocess.run(["promtool", "check", "config", str(config)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     loaded = yaml.safe_load(config.read_text())
-    assert {job["job_name"]: job["static_configs"][0]["targets"] for job in loaded["scrape_configs"]} == JOBS
+    scraped = {
+        job["job_name"]: {group["labels"]["instance"]: address for group in job["static_configs"]
+                          for address in group["targets"]}
+        for job in loaded["scrape_configs"]
+    }  # fmt: skip
+    assert scraped == JOBS
     assert loaded["rule_files"] == [str(RULES)]
     assert bool(loaded.get("alerting")) == bool(alertmanagers)
