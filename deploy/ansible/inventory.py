@@ -1,8 +1,8 @@
 """The inventory group contract, written in one place for every generated inventory (lab, aws).
 
-Groups `db`, `app`, `lb` and `monitor` (Prometheus and Alertmanager); an all-in-one host is in all four. Every host has `ansible_host` (where
-Ansible connects) and `scaleboard_private_address` (where the other hosts reach it). The contract:
-deploy/ansible/inventories/aws/README.md.
+Groups `db`, `app`, `lb` and `monitor` (Prometheus and Alertmanager); an all-in-one host is in all four. Every
+host has `ansible_host` (where Ansible connects) and `scaleboard_private_address` (where the other hosts reach
+it). The contract: deploy/ansible/inventories/aws/README.md.
 """
 
 from __future__ import annotations

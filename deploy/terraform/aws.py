@@ -51,8 +51,10 @@ def tf_dir() -> Path:
 
 def terraform_env() -> dict[str, str]:
     """The environment terraform runs in: a provider mirror if this machine has one, else the registry."""
-    # APP_PORT is written once (deploy/defaults.env); the security groups and the ALB open and target it.
-    env = dict(os.environ, TF_IN_AUTOMATION="1", TF_VAR_app_port=str(defaults.APP_PORT))
+    # The ports are written once (deploy/defaults.env); the security groups and the ALB open and target them.
+    env = dict(os.environ, TF_IN_AUTOMATION="1", TF_VAR_app_port=str(defaults.APP_PORT),
+               TF_VAR_exporter_ports=json.dumps(defaults.EXPORTER_PORTS),
+               TF_VAR_monitor_ports=json.dumps(defaults.MONITOR_PORTS))  # fmt: skip
     configured = env.get("TF_CLI_CONFIG_FILE")
     if configured and Path(configured).is_file():
         return env
@@ -196,9 +198,9 @@ def scale(app_servers: int | None, auto_approve: bool) -> None:
     before = set(read_inventory().get("app", {}))
     groups = apply("split", app_servers, auto_approve)
     added = sorted(set(groups["app"]) - before)
-    # New app servers get everything; the database learns their addresses (pg_hba) and the load
-    # balancer their upstreams. Removed servers only leave the database's and the LB's lists.
-    limit = ":".join(groups["db"] + groups["lb"] + added) or "all"
+    # New app servers get everything; the database learns their addresses (pg_hba), the load balancer
+    # their upstreams and the monitor server its scrape targets. Removed servers only leave those lists.
+    limit = ":".join(groups["db"] + groups["lb"] + groups["monitor"] + added) or "all"
     (STATE_DIR / "limit").write_text(limit + "\n")
     print(f"aws: app servers {len(groups['app'])} (added: {', '.join(added) or 'none'}); provisioning {limit}")
 

@@ -40,13 +40,21 @@ locals {
         security_group_ids = [local.sg.admin, local.sg.lb]
       }
     },
+    {
+      monitor = {
+        roles              = ["monitor"]
+        instance_type      = var.instance_types.monitor
+        subnet_id          = local.subnets[0]
+        security_group_ids = [local.sg.admin, local.sg.monitor]
+      }
+    },
   )
   all_in_one_servers = {
     all-in-one = {
-      roles              = ["db", "app", "lb"]
+      roles              = ["db", "app", "lb", "monitor"]
       instance_type      = var.instance_types.all_in_one
       subnet_id          = local.subnets[0]
-      security_group_ids = [local.sg.admin, local.sg.lb, local.sg.app, local.sg.db]
+      security_group_ids = [local.sg.admin, local.sg.lb, local.sg.app, local.sg.db, local.sg.monitor]
     }
   }
 }
@@ -86,11 +94,13 @@ module "network" {
 module "security" {
   source = "./modules/security"
 
-  name       = var.name
-  vpc_id     = module.network.vpc_id
-  admin_cidr = var.admin_cidr
-  app_port   = var.app_port
-  tags       = local.tags
+  name           = var.name
+  vpc_id         = module.network.vpc_id
+  admin_cidr     = var.admin_cidr
+  app_port       = var.app_port
+  exporter_ports = var.exporter_ports
+  monitor_ports  = var.monitor_ports
+  tags           = local.tags
 }
 
 module "servers" {

@@ -64,6 +64,7 @@ variable "instance_types" {
     db         = optional(string, "t3.small")
     app        = optional(string, "t3.micro")
     lb         = optional(string, "t3.micro")
+    monitor    = optional(string, "t3.small")
   })
   default = {}
 
@@ -104,6 +105,24 @@ variable "use_rds" {
 variable "app_port" {
   description = "gunicorn's port on the app servers: deploy/defaults.env's APP_PORT, which aws.py passes (TF_VAR_app_port)"
   type        = number
+}
+
+variable "exporter_ports" {
+  description = "What the monitor server scrapes: deploy/defaults.env's NODE_, NGINX_ and POSTGRES_EXPORTER_PORT, which aws.py passes"
+  type = object({
+    node       = number
+    nginx      = number
+    postgresql = number
+  })
+}
+
+variable "monitor_ports" {
+  description = "The monitor server's pages: deploy/defaults.env's PROMETHEUS_, ALERTMANAGER_ and GRAFANA_PORT, which aws.py passes"
+  type = object({
+    prometheus   = number
+    alertmanager = number
+    grafana      = number
+  })
 }
 
 variable "use_alb" {

@@ -19,9 +19,11 @@ from deploy import defaults
 from tests.deploy.ansible.resolve import resolved
 from tests.harness.servers import REPO
 
-CHANGED = {"APP_PORT": "8123", "WEB_CONCURRENCY": "5", "STACK_PORT": "8181", "SEED_POSTS": "777"}
+CHANGED = {"APP_PORT": "8123", "WEB_CONCURRENCY": "5", "STACK_PORT": "8181", "SEED_POSTS": "777",
+           "PROMETHEUS_PORT": "9191", "NODE_EXPORTER_PORT": "9200", "NGINX_STATUS_PORT": "8091"}  # fmt: skip
 VERSION = "9.8.7"
-SPLIT = {"db": {"db1": "10.0.0.1"}, "app": {"app1": "10.0.0.2"}, "lb": {"lb1": "10.0.0.3"}}
+SPLIT = {"db": {"db1": "10.0.0.1"}, "app": {"app1": "10.0.0.2"}, "lb": {"lb1": "10.0.0.3"},
+         "monitor": {"mon1": "10.0.0.4"}}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +79,10 @@ def ansible_vars(root: Path, host: str, *, env: dict[str, str] | None = None) ->
     path = root / ".var" / "inventory.json"
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(inventory))
-    wanted = "app_port app_bind nginx_upstream_servers nginx_client_max_body_size app_env_extra common_firewall_rules"
+    wanted = (
+        "app_port app_bind nginx_upstream_servers nginx_client_max_body_size app_env_extra common_firewall_rules "
+        "nginx_status_port exporters_nginx_stub_status_url monitoring_scrape_jobs monitoring_prometheus_port"
+    )
     return resolved(path, host, wanted.split(), root=root)
 
 
@@ -115,10 +120,28 @@ def test_ansible_takes_the_app_port_and_leaves_workers_to_gunicorn(copy: Path) -
     app = ansible_vars(copy, "app1")
     assert app["app_port"] == 8123
     assert app["app_bind"] == "10.0.0.2:8123"
-    assert app["common_firewall_rules"] == [{"from": "10.0.0.3", "port": 8123}]
+    assert app["common_firewall_rules"] == [{"from": "10.0.0.3", "port": 8123}, {"from": "10.0.0.4", "port": 9200},
+                                            {"from": "10.0.0.4", "port": 8123}]  # fmt: skip
     # On a server, gunicorn.conf.py's default (2 x CPU cores + 1) sizes the workers.
     assert "WEB_CONCURRENCY" not in app["app_env_extra"]
     assert ansible_vars(copy, "lb1")["nginx_upstream_servers"] == ["10.0.0.2:8123"]
+
+
+def test_monitoring_takes_its_ports(copy: Path) -> None:
+    lb, monitor = ansible_vars(copy, "lb1"), ansible_vars(copy, "mon1")
+    assert lb["nginx_status_port"] == 8091
+    assert lb["exporters_nginx_stub_status_url"] == "http://127.0.0.1:8091/stub_status"
+    assert monitor["monitoring_prometheus_port"] == 9191
+    assert monitor["monitoring_scrape_jobs"]["node"] == {
+        "db1": "10.0.0.1:9200", "app1": "10.0.0.2:9200", "lb1": "10.0.0.3:9200", "mon1": "10.0.0.4:9200"}  # fmt: skip
+    assert monitor["monitoring_scrape_jobs"]["scaleboard-app"] == {"app1": "10.0.0.2:8123"}
+    # Terraform's security groups open the same ports.
+    probe = "from deploy.terraform import aws; e = aws.terraform_env(); print(e['TF_VAR_exporter_ports'])"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=copy, capture_output=True, text=True, timeout=60)
+    assert json.loads(result.stdout) == {"node": 9200, "nginx": 9113, "postgresql": 9187}, result.stderr
+    probe = probe.replace("exporter_ports", "monitor_ports")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=copy, capture_output=True, text=True, timeout=60)
+    assert json.loads(result.stdout) == {"prometheus": 9191, "alertmanager": 9093, "grafana": 3000}, result.stderr
 
 
 def test_nginx_body_limit_follows_the_apps(copy: Path) -> None:

@@ -88,14 +88,14 @@ def effective(target: str, tmp_path: Path) -> dict[str, str]:
         return {name: value for name, value in env.items() if name in VARS}
     if target == "ansible-vagrant":
         vagrant = yaml.safe_load((ANSIBLE / "inventories/vagrant/vagrant.yml").read_text())
-        groups = {group: {"hosts": {"vm": {}}} for group in ("db", "app", "lb")}
+        groups = {group: {"hosts": {"vm": {}}} for group in ("db", "app", "lb", "monitor")}
         inventory = tmp_path / "vagrant.json"
         hosts = {"vm": {"ansible_host": "127.0.0.1"}}
         inventory.write_text(json.dumps({"all": {"hosts": hosts, "vars": vagrant, "children": groups}}))
         return ansible_env(inventory, "vm")
     if target == "ansible-split":
         lab = yaml.safe_load((ANSIBLE / "inventories/lab/group_vars/all.yml").read_text())
-        addresses = {"db": "10.0.0.1", "app": "10.0.0.2", "lb": "10.0.0.3"}
+        addresses = {"db": "10.0.0.1", "app": "10.0.0.2", "lb": "10.0.0.3", "monitor": "10.0.0.4"}
         groups = {group: {"hosts": {f"{group}1": {"ansible_host": ip}}} for group, ip in addresses.items()}
         inventory = tmp_path / "split.json"
         split = {**lab, "scaleboard_topology": "split"}

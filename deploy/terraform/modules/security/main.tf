@@ -1,13 +1,14 @@
-# One group per role; a server wears the groups of its roles (the all-in-one server wears all four).
+# One group per role; a server wears the groups of its roles (the all-in-one server wears all five).
 # Rules reference groups, not addresses, so scaling the app servers never touches a rule. The rules are
 # aws_security_group_rule resources (as terraform-aws-modules/security-group has them): groups that
 # reference each other (lb -> app -> db) cannot hold their rules inline without a cycle.
 locals {
   groups = {
-    admin = "SSH from the admin network only"
-    lb    = "HTTP and HTTPS from anywhere: the load balancer"
-    app   = "The app port from the load balancer only"
-    db    = "PostgreSQL from the app servers only"
+    admin   = "SSH from the admin network only"
+    lb      = "HTTP and HTTPS from anywhere: the load balancer"
+    app     = "The app port from the load balancer only"
+    db      = "PostgreSQL from the app servers only"
+    monitor = "Prometheus: scrapes the exporters; its pages for the admin network"
   }
 }
 
@@ -51,6 +52,52 @@ locals {
     app-to-db = {
       group       = "app", type = "egress", protocol = "tcp", port = 5432, cidr = null, source = "db"
       description = "The app servers to PostgreSQL"
+    }
+    # The monitor server scrapes every server's node exporter (each wears the admin group), the load balancer's
+    # nginx exporter, the database's PostgreSQL exporter and the app servers' /metrics; operators open its pages.
+    node-exporter = {
+      group       = "admin", type = "ingress", protocol = "tcp", port = var.exporter_ports.node, cidr = null, source = "monitor"
+      description = "Host metrics to the monitor server"
+    }
+    nginx-exporter = {
+      group       = "lb", type = "ingress", protocol = "tcp", port = var.exporter_ports.nginx, cidr = null, source = "monitor"
+      description = "nginx metrics to the monitor server"
+    }
+    postgresql-exporter = {
+      group       = "db", type = "ingress", protocol = "tcp", port = var.exporter_ports.postgresql, cidr = null, source = "monitor"
+      description = "PostgreSQL metrics to the monitor server"
+    }
+    app-metrics = {
+      group       = "app", type = "ingress", protocol = "tcp", port = var.app_port, cidr = null, source = "monitor"
+      description = "The app /metrics to the monitor server"
+    }
+    monitor-to-node = {
+      group       = "monitor", type = "egress", protocol = "tcp", port = var.exporter_ports.node, cidr = null, source = "admin"
+      description = "The monitor server to every node exporter"
+    }
+    monitor-to-nginx = {
+      group       = "monitor", type = "egress", protocol = "tcp", port = var.exporter_ports.nginx, cidr = null, source = "lb"
+      description = "The monitor server to the nginx exporter"
+    }
+    monitor-to-postgresql = {
+      group       = "monitor", type = "egress", protocol = "tcp", port = var.exporter_ports.postgresql, cidr = null, source = "db"
+      description = "The monitor server to the PostgreSQL exporter"
+    }
+    monitor-to-app = {
+      group       = "monitor", type = "egress", protocol = "tcp", port = var.app_port, cidr = null, source = "app"
+      description = "The monitor server to the app /metrics"
+    }
+    prometheus = {
+      group       = "monitor", type = "ingress", protocol = "tcp", port = var.monitor_ports.prometheus, cidr = var.admin_cidr, source = null
+      description = "Prometheus from the admin network"
+    }
+    alertmanager = {
+      group       = "monitor", type = "ingress", protocol = "tcp", port = var.monitor_ports.alertmanager, cidr = var.admin_cidr, source = null
+      description = "Alertmanager from the admin network"
+    }
+    grafana = {
+      group       = "monitor", type = "ingress", protocol = "tcp", port = var.monitor_ports.grafana, cidr = var.admin_cidr, source = null
+      description = "Grafana from the admin network"
     }
     # Every server wears the admin group: apt and PyPI over HTTP(S), name and time servers.
     out-http = {

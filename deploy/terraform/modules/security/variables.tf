@@ -28,6 +28,24 @@ variable "app_port" {
   }
 }
 
+variable "exporter_ports" {
+  description = "The exporters' ports the monitor group may reach: node (every server), nginx (lb), postgresql (db)"
+  type = object({
+    node       = number
+    nginx      = number
+    postgresql = number
+  })
+}
+
+variable "monitor_ports" {
+  description = "The monitor server's pages, open to admin_cidr: prometheus, alertmanager, grafana"
+  type = object({
+    prometheus   = number
+    alertmanager = number
+    grafana      = number
+  })
+}
+
 variable "tags" {
   description = "Tags added to every resource"
   type        = map(string)

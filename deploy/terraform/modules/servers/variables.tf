@@ -6,7 +6,7 @@ variable "name" {
 variable "servers" {
   description = <<-EOT
     The servers, keyed by a stable name (e.g. db, app-1, app-2, lb): adding app-3 later adds one
-    server and touches no other. roles is a subset of db, app, lb.
+    server and touches no other. roles is a subset of db, app, lb, monitor.
   EOT
   type = map(object({
     roles              = list(string)
@@ -18,9 +18,9 @@ variable "servers" {
   validation {
     condition = alltrue([
       for server in values(var.servers) :
-      length(server.roles) > 0 && alltrue([for role in server.roles : contains(["db", "app", "lb"], role)])
+      length(server.roles) > 0 && alltrue([for role in server.roles : contains(["db", "app", "lb", "monitor"], role)])
     ])
-    error_message = "Each server needs roles from db, app and lb."
+    error_message = "Each server needs roles from db, app, lb and monitor."
   }
 }
 
