@@ -39,4 +39,5 @@ SEED_SIZES = (int(DEFAULTS["SEED_USERS"]), int(DEFAULTS["SEED_POSTS"]), int(DEFA
 # The monitor host's pages and what it scrapes (Terraform's security groups take them as objects).
 MONITOR_PORTS = {name: int(DEFAULTS[f"{name.upper()}_PORT"]) for name in ("prometheus", "alertmanager", "grafana")}
 EXPORTER_PORTS = {"node": int(DEFAULTS["NODE_EXPORTER_PORT"]), "nginx": int(DEFAULTS["NGINX_EXPORTER_PORT"]),
+                  "nginx_log": int(DEFAULTS["NGINX_LOG_EXPORTER_PORT"]),
                   "postgresql": int(DEFAULTS["POSTGRES_EXPORTER_PORT"])}  # fmt: skip

@@ -108,10 +108,11 @@ variable "app_port" {
 }
 
 variable "exporter_ports" {
-  description = "What the monitor server scrapes: deploy/defaults.env's NODE_, NGINX_ and POSTGRES_EXPORTER_PORT, which aws.py passes"
+  description = "What the monitor server scrapes: deploy/defaults.env's NODE_, NGINX_, NGINX_LOG_ and POSTGRES_EXPORTER_PORT, which aws.py passes"
   type = object({
     node       = number
     nginx      = number
+    nginx_log  = number
     postgresql = number
   })
 }

@@ -138,7 +138,9 @@ def test_monitoring_takes_its_ports(copy: Path) -> None:
     # Terraform's security groups open the same ports.
     probe = "from deploy.terraform import aws; e = aws.terraform_env(); print(e['TF_VAR_exporter_ports'])"
     result = subprocess.run([sys.executable, "-c", probe], cwd=copy, capture_output=True, text=True, timeout=60)
-    assert json.loads(result.stdout) == {"node": 9200, "nginx": 9113, "postgresql": 9187}, result.stderr
+    assert json.loads(result.stdout) == {"node": 9200, "nginx": 9113, "nginx_log": 3903, "postgresql": 9187}, (
+        result.stderr
+    )
     probe = probe.replace("exporter_ports", "monitor_ports")
     result = subprocess.run([sys.executable, "-c", probe], cwd=copy, capture_output=True, text=True, timeout=60)
     assert json.loads(result.stdout) == {"prometheus": 9191, "alertmanager": 9093, "grafana": 3000}, result.stderr

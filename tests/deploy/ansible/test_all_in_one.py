@@ -32,7 +32,7 @@ def test_only_ssh_web_and_the_monitoring_pages_are_open(running_lab: RunningLab)
 
 def test_prometheus_reads_the_app_on_its_unix_socket_and_every_exporter(running_lab: RunningLab) -> None:
     prometheus = f"http://{running_lab.host('sb-aio').address}:9090"
-    expected = {(job, "sb-aio", "up") for job in ("scaleboard-app", "nginx", "postgresql", "node")}
+    expected = {(job, "sb-aio", "up") for job in ("scaleboard-app", "nginx", "nginx-log", "postgresql", "node")}
     eventually(lambda: {(t["labels"]["job"], t["labels"]["instance"], t["health"])
                         for t in api(prometheus, "targets")["activeTargets"]} == expected,
                60, "the app, nginx, PostgreSQL and the host scraped")  # fmt: skip

@@ -43,7 +43,12 @@ def test_each_host_opens_only_what_its_role_needs(running_lab: RunningLab) -> No
     ssh, node = {("22", ADMIN)}, {("9100", monitor)}  # SSH from the admins, host metrics to the monitor host
     assert ufw_rules(running_lab, "sb-db") == ssh | node | {("5432", a) for a in apps} | {("9187", monitor)}
     assert ufw_rules(running_lab, "sb-app1") == ssh | node | {("8000", lb), ("8000", monitor)}
-    assert ufw_rules(running_lab, "sb-lb") == ssh | node | {("80", "Anywhere"), ("443", "Anywhere"), ("9113", monitor)}
+    assert ufw_rules(running_lab, "sb-lb") == ssh | node | {
+        ("80", "Anywhere"),
+        ("443", "Anywhere"),
+        ("9113", monitor),
+        ("3903", monitor),
+    }
     assert ufw_rules(running_lab, "sb-monitor") == ssh | {("9090", ADMIN), ("9093", ADMIN), ("3000", ADMIN)}
 
 
@@ -97,7 +102,7 @@ def test_prometheus_scrapes_every_host_the_inventory_names(running_lab: RunningL
     hosts = {h.name for h in running_lab.lab.hosts}
     apps = {h.name for h in running_lab.in_group("app")}
     expected = {("node", h) for h in hosts} | {("scaleboard-app", a) for a in apps}
-    expected |= {("nginx", "sb-lb"), ("postgresql", "sb-db")}
+    expected |= {("nginx", "sb-lb"), ("nginx-log", "sb-lb"), ("postgresql", "sb-db")}
 
     def targets_up() -> set[tuple[str, str]] | None:
         active = api(prometheus(running_lab), "targets", state="active")["activeTargets"]

@@ -17,7 +17,7 @@ from deploy.monitoring.render import RULES
 from tests.harness.prometheus import panel_queries
 
 DASHBOARDS = sorted((RULES.parent / "dashboards").glob("*.json"))
-JOBS = {"scaleboard-app", "nginx", "postgresql", "node"}  # the scrape jobs the alert rules select on
+JOBS = {"scaleboard-app", "nginx", "nginx-log", "postgresql", "node"}  # the scrape jobs the alert rules select on
 
 
 def load(path: Path) -> dict[str, Any]:

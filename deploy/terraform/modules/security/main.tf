@@ -63,6 +63,10 @@ locals {
       group       = "lb", type = "ingress", protocol = "tcp", port = var.exporter_ports.nginx, cidr = null, source = "monitor"
       description = "nginx metrics to the monitor server"
     }
+    nginx-log-exporter = {
+      group       = "lb", type = "ingress", protocol = "tcp", port = var.exporter_ports.nginx_log, cidr = null, source = "monitor"
+      description = "nginx upstream errors (mtail) to the monitor server"
+    }
     postgresql-exporter = {
       group       = "db", type = "ingress", protocol = "tcp", port = var.exporter_ports.postgresql, cidr = null, source = "monitor"
       description = "PostgreSQL metrics to the monitor server"
@@ -78,6 +82,10 @@ locals {
     monitor-to-nginx = {
       group       = "monitor", type = "egress", protocol = "tcp", port = var.exporter_ports.nginx, cidr = null, source = "lb"
       description = "The monitor server to the nginx exporter"
+    }
+    monitor-to-nginx-log = {
+      group       = "monitor", type = "egress", protocol = "tcp", port = var.exporter_ports.nginx_log, cidr = null, source = "lb"
+      description = "The monitor server to mtail on the load balancer"
     }
     monitor-to-postgresql = {
       group       = "monitor", type = "egress", protocol = "tcp", port = var.exporter_ports.postgresql, cidr = null, source = "db"

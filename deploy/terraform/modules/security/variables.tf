@@ -29,10 +29,11 @@ variable "app_port" {
 }
 
 variable "exporter_ports" {
-  description = "The exporters' ports the monitor group may reach: node (every server), nginx (lb), postgresql (db)"
+  description = "The exporters' ports the monitor group may reach: node (every server), nginx and nginx_log (lb), postgresql (db)"
   type = object({
     node       = number
     nginx      = number
+    nginx_log  = number
     postgresql = number
   })
 }

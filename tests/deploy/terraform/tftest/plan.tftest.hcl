@@ -116,6 +116,7 @@ run "security_group_rules_open_only_what_each_role_needs" {
       app-metrics         = [var.app_port, module.security.security_group_ids.app, module.security.security_group_ids.monitor]
       node-exporter       = [var.exporter_ports.node, module.security.security_group_ids.admin, module.security.security_group_ids.monitor]
       nginx-exporter      = [var.exporter_ports.nginx, module.security.security_group_ids.lb, module.security.security_group_ids.monitor]
+      nginx-log-exporter  = [var.exporter_ports.nginx_log, module.security.security_group_ids.lb, module.security.security_group_ids.monitor]
       postgresql-exporter = [var.exporter_ports.postgresql, module.security.security_group_ids.db, module.security.security_group_ids.monitor]
     }
     error_message = "group-to-group ingress: the app port from the LB, PostgreSQL from the app servers, and the exporters and /metrics from the monitor server only"
