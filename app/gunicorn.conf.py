@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+from pathlib import Path
 from typing import Any
 
 from config.env import value
@@ -48,15 +49,28 @@ control_socket_disable = True
 
 
 def on_starting(server: Any) -> None:
-    """Prometheus metrics from all workers of this server are merged through files in one directory: a
-    directory of its own unless PROMETHEUS_MULTIPROC_DIR names one; the workers inherit the variable.
+    """Prometheus metrics from all workers of this server are merged through one directory
+    (scaleboard/ops/metrics_store.py): PROMETHEUS_MULTIPROC_DIR when set, else a temporary one of its own.
 
     Made here, once per server, and remembered on the server: gunicorn reads this file again on every
     reload (SIGHUP, as deploys send), so a module-level note of it was lost, and with it the clean-up.
     """
-    if not value("PROMETHEUS_MULTIPROC_DIR"):
-        server.scaleboard_metrics_dir = tempfile.mkdtemp(prefix="scaleboard-metrics-")
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = server.scaleboard_metrics_dir
+    configured = value("PROMETHEUS_MULTIPROC_DIR")
+    server.scaleboard_metrics_dir = configured or tempfile.mkdtemp(prefix="scaleboard-metrics-")
+    server.scaleboard_metrics_own = not configured
+    # Before prometheus_client is first imported (next line): it chooses multiprocess mode then, for good, and
+    # the workers inherit the choice.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = server.scaleboard_metrics_dir
+    from scaleboard.ops.metrics_store import reset
+
+    reset(Path(server.scaleboard_metrics_dir))  # counters restart with the server, as Prometheus expects
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """Each worker writes its metrics into a directory of its own, which child_exit retires."""
+    from scaleboard.ops.metrics_store import worker_dir
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(worker_dir(Path(server.scaleboard_metrics_dir), os.getpid()))
 
 
 def post_worker_init(worker: Any) -> None:
@@ -70,12 +84,12 @@ def post_worker_init(worker: Any) -> None:
 
 
 def child_exit(server: Any, worker: Any) -> None:
-    from prometheus_client import multiprocess
+    """A worker is gone (recycled, reloaded, crashed): its counts join the server's retired totals."""
+    from scaleboard.ops.metrics_store import retire_worker
 
-    multiprocess.mark_process_dead(worker.pid)
+    retire_worker(Path(server.scaleboard_metrics_dir), worker.pid)
 
 
 def on_exit(server: Any) -> None:
-    own = getattr(server, "scaleboard_metrics_dir", None)
-    if own:
-        shutil.rmtree(own, ignore_errors=True)
+    if server.scaleboard_metrics_own:
+        shutil.rmtree(server.scaleboard_metrics_dir, ignore_errors=True)

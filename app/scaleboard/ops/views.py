@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import sys
+from pathlib import Path
 
 from config.env import value
 from django.conf import settings
@@ -15,6 +16,8 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
+
+from scaleboard.ops.metrics_store import ServerCollector, server_dir_of
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +76,14 @@ def metrics(request: HttpRequest) -> HttpResponse:
     if not _client_allowed(request):
         return HttpResponse("metrics are not available from your network\n", status=403, content_type="text/plain")
     registry = REGISTRY
-    if value("PROMETHEUS_MULTIPROC_DIR"):
+    directory = value("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        server_dir = server_dir_of(Path(directory))
+        if server_dir:  # under gunicorn.conf.py: every worker of this server, living or gone
+            registry.register(ServerCollector(server_dir))
+        else:
+            multiprocess.MultiProcessCollector(registry)
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 

@@ -73,17 +73,43 @@ def test_metrics_answer_nginx_over_the_unix_socket(live_app: Gunicorn, tmp_path:
         process.wait(timeout=30)
 
 
-def test_metrics_add_up_across_workers(live_app: Gunicorn) -> None:
-    def answered() -> int:
-        _, _, body = get(live_app.url("/metrics"))
-        pattern = rb'scaleboard_http_requests_total\{method="GET",status="200",view="board:search"\} ([0-9.]+)'
-        found = re.search(pattern, body)
-        return int(float(found.group(1))) if found else 0
+def answered(server: Gunicorn, view: str) -> int:
+    """GET 200s of one view, as the server's /metrics counts them."""
+    _, _, body = get(server.url("/metrics"))
+    pattern = rf'scaleboard_http_requests_total\{{method="GET",status="200",view="{view}"\}} ([0-9.]+)'.encode()
+    found = re.search(pattern, body)
+    return int(float(found.group(1))) if found else 0
 
-    before = answered()
+
+def test_metrics_add_up_across_workers(live_app: Gunicorn) -> None:
+    before = answered(live_app, "board:search")
     for i in range(20):
         assert get(live_app.url(f"/search?q=load{i}"))[0] == 200
-    assert answered() - before == 20
+    assert answered(live_app, "board:search") - before == 20
+
+
+def test_recycled_workers_keep_their_counts_and_leave_no_files(live_app: Gunicorn, tmp_path: Path) -> None:
+    """Workers replaced every 5 requests: every request stays counted, histograms included, and only the living
+    workers have files (prometheus_client alone would keep every gone worker's files, growing without bound)."""
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()  # a configured directory exists (the stack makes it; Kubernetes mounts it)
+    env = {**live_app.env, "PROMETHEUS_MULTIPROC_DIR": str(metrics), "GUNICORN_MAX_REQUESTS": "5",
+           "GUNICORN_MAX_REQUESTS_JITTER": "0"}  # fmt: skip
+    server = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log")
+    server.start()
+    try:
+        for i in range(60):
+            assert get(server.url(f"/search?q=recycle{i}"))[0] == 200
+        assert server.log().count("Booting worker") >= 10, "the workers were recycled"
+        assert answered(server, "board:search") == 60
+        _, _, body = get(server.url("/metrics"))
+        count = re.search(rb'scaleboard_http_request_duration_seconds_count\{view="board:search"\} ([0-9.]+)', body)
+        assert count, body[:2000]
+        assert float(count.group(1)) == 60, "the latency histogram counts every request too"
+        files = sorted(path.relative_to(metrics) for path in metrics.rglob("*.db"))
+        assert len(files) <= 2 * 2, f"a counter file and a histogram file per living worker at most: {files}"
+    finally:
+        assert server.stop() == 0
 
 
 def test_its_own_metrics_directory_goes_with_it_after_reloads(live_app: Gunicorn, tmp_path: Path) -> None:
@@ -96,7 +122,7 @@ def test_its_own_metrics_directory_goes_with_it_after_reloads(live_app: Gunicorn
         assert get(server.url("/new"))[0] == 200
         (metrics,) = tmp.iterdir()
         assert metrics.name.startswith("scaleboard-metrics-")
-        assert any(metrics.glob("counter_*.db")), "the workers write their metrics there"
+        assert any(metrics.rglob("counter_*.db")), "the workers write their metrics there"
         assert server.process is not None
         for _ in range(2):  # how deploys reload: gunicorn reads its config file again, new workers start
             booted = server.log().count("Booting worker")
@@ -106,6 +132,7 @@ def test_its_own_metrics_directory_goes_with_it_after_reloads(live_app: Gunicorn
                 time.sleep(0.1)
             assert get(server.url("/new"))[0] == 200
         assert list(tmp.iterdir()) == [metrics]
+        assert answered(server, "board:new") == 3, "the reloaded workers' counts are kept"
     finally:
         assert server.stop() == 0
     assert list(tmp.iterdir()) == [], "the metrics directory outlived its server"
