@@ -143,6 +143,14 @@ def test_a_stopped_app_server_pages_through_alertmanager_and_resolves(running_la
         stopped = time.monotonic()
         running_lab.ssh("sb-app2", "sudo systemctl stop scaleboard")
         try:
+            # Readers meanwhile: nginx's attempts at the stopped server fail (and are retried on the other), and
+            # mtail counts them from nginx's error log.
+            with Traffic([f"{running_lab.url}/new"], clients=2, max_seconds=10, headers=PAST_THE_MICROCACHE) as traffic:
+                time.sleep(10)
+            assert set(traffic.statuses) == {200}, dict(traffic.statuses)
+            errors = 'sum(nginx_upstream_errors_total{job="nginx-log",reason="connect"})'
+            eventually(lambda: api(prometheus(running_lab), "query", query=errors)["result"], 30,
+                       "nginx's failed attempts at the stopped server counted")  # fmt: skip
             # `for: 1m` after the first failed scrape (every 5 s in the lab), then Alertmanager's group_wait.
             fired = eventually(
                 lambda: receiver.received("firing", **alert), 150, "the alert reached Alertmanager's webhook"
