@@ -4,7 +4,8 @@ The make target runs unchanged: terraform apply, the inventory from the outputs,
 site.yml, the URL. While it waits for SSH (as it would for booting instances), the test gives each lab
 host the public and private address moto assigned to "its" instance, so Ansible and the servers reach
 each other on exactly the addresses Terraform reported. One run covers apply (split, 2 app servers), scaling
-to 4 app servers (exactly two added, none replaced, only they + db + LB provisioned), an empty plan and a clean destroy.
+to 4 app servers (exactly two added, none replaced, only they + db + LB + monitor provisioned, Prometheus scraping
+them), an empty plan and a clean destroy.
 """
 
 from __future__ import annotations
@@ -101,11 +102,12 @@ def test_make_deploy_aws_then_aws_scale_serve_through_the_lb(moto: Moto, moto_ro
         deploy_seconds = time.monotonic() - started
         # The servers moto runs: IMDSv2 only, tagged, and the inventory's addresses are theirs.
         servers = running_instances(moto)
-        assert sorted(servers) == ["scaleboard-app-1", "scaleboard-app-2", "scaleboard-db", "scaleboard-lb"]
+        assert sorted(servers) == ["scaleboard-app-1", "scaleboard-app-2", "scaleboard-db", "scaleboard-lb",
+                                   "scaleboard-monitor"]  # fmt: skip
         assert all(s["tokens"] == "required" and s["project"] == "scaleboard" for s in servers.values())
         addresses = {name: v["ansible_host"] for hosts in aws.read_inventory().values() for name, v in hosts.items()}
         assert addresses == {name: s["public"] for name, s in servers.items()}
-        assert done == {"scaleboard-db", "scaleboard-lb", "scaleboard-app-1", "scaleboard-app-2"}
+        assert done == {"scaleboard-db", "scaleboard-lb", "scaleboard-monitor", "scaleboard-app-1", "scaleboard-app-2"}
         inventory = aws.read_inventory()
         lb = inventory["lb"]["scaleboard-lb"]["ansible_host"]
         url = f"http://{lb}"
@@ -135,16 +137,20 @@ def test_make_deploy_aws_then_aws_scale_serve_through_the_lb(moto: Moto, moto_ro
         assert set(changed_per_host(output)) == {
             "scaleboard-db",
             "scaleboard-lb",
+            "scaleboard-monitor",
             "scaleboard-app-3",
             "scaleboard-app-4",
         }
         inventory = aws.read_inventory()
         upstreams = lab_module.ssh(next(h for h in lab.hosts if h.name == "sb-lb"), "sudo nginx -T").stdout
+        monitor = next(h for h in lab.hosts if h.name == "sb-monitor")
+        scraped = lab_module.ssh(monitor, "cat /etc/prometheus/prometheus.yml").stdout
         for new in ("scaleboard-app-3", "scaleboard-app-4"):
             assert f"{inventory['app'][new]['scaleboard_private_address']}:8000" in upstreams
+            assert f'instance: "{new}"' in scraped, "Prometheus scrapes the new app servers"
         assert get(f"{url}/healthz")[0] == 200
-        print(f"\nmake deploy-aws (moto + lab: db + 2 app + lb) {deploy_seconds:.0f} s; aws-scale to 4 app servers "
-              f"{scale_seconds:.0f} s")  # fmt: skip
+        print(f"\nmake deploy-aws (moto + lab: db + 2 app + lb + monitor) {deploy_seconds:.0f} s; "
+              f"aws-scale to 4 app servers {scale_seconds:.0f} s")  # fmt: skip
 
         plan = subprocess.run(["make", "--no-print-directory", "aws-plan"], cwd=REPO, env=env, capture_output=True,
                               text=True, timeout=600)  # fmt: skip
