@@ -12,7 +12,6 @@ urlpatterns = [
     path("", include("scaleboard.accounts.urls")),
     path("api/", include("scaleboard.api.urls")),
     path("readyz", ops_views.readyz, name="readyz"),
-    path("metrics", ops_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
 ]
 

@@ -21,7 +21,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Answers /healthz before anything validates the Host header or touches the database.
+    # Answers /healthz and /metrics before anything validates the Host header or touches the database.
     "scaleboard.ops.middleware.health_check_middleware",
     "scaleboard.ops.middleware.request_id_middleware",
     "scaleboard.ops.metrics.metrics_middleware",

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from scaleboard.ops.request_context import current_request_id
+from scaleboard.ops.views import metrics
 
 Handler = Callable[[HttpRequest], HttpResponse]
 log = logging.getLogger("scaleboard.request")
@@ -20,16 +21,17 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def health_check_middleware(get_response: Handler) -> Handler:
-    """Liveness: answer /healthz for any Host header, with no database and no further middleware.
-
-    Load balancers probe by IP address, which is not in ALLOWED_HOSTS; answering here avoids their 400s.
-    """
+    """Liveness (/healthz) and Prometheus's /metrics, for any Host header, with no database and no further
+    middleware. Load balancers probe and Prometheus scrapes by IP address (an app server's, a pod's), which is not
+    in ALLOWED_HOSTS; answering here avoids their 400s. /metrics stays fenced by the client's address."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
         if request.path == "/healthz":
             response = HttpResponse("ok\n", content_type="text/plain")
             response["Cache-Control"] = "no-store"
             return response
+        if request.path == "/metrics":
+            return metrics(request)
         return get_response(request)
 
     return middleware

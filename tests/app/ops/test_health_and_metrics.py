@@ -113,6 +113,15 @@ def test_metrics_refused_outside_allowed_networks(client: Client) -> None:
     assert client.get("/metrics", REMOTE_ADDR="").status_code == 403
 
 
+def test_prometheus_scrapes_by_address_whatever_allowed_hosts_says(client: Client) -> None:
+    """Prometheus sends the target's address as Host (an app server's, a pod's): never in ALLOWED_HOSTS."""
+    scraped = client.get("/metrics", HTTP_HOST="10.77.0.21:8000", REMOTE_ADDR="127.0.0.1")
+    assert scraped.status_code == 200
+    assert b"scaleboard_http_requests_total" in scraped.content
+    assert client.get("/metrics", HTTP_HOST="10.77.0.21:8000", REMOTE_ADDR="203.0.113.9").status_code == 403
+    assert client.post("/metrics", HTTP_HOST="10.77.0.21:8000", REMOTE_ADDR="127.0.0.1").status_code == 405
+
+
 def test_request_id_is_echoed_or_generated(client: Client) -> None:
     assert client.get("/healthz").get("X-Request-ID") is None  # health checks bypass everything
     echoed = client.get("/search", HTTP_X_REQUEST_ID="lb-abc.123")
