@@ -79,6 +79,23 @@ configMapGenerator:
 """
 
 
+def prometheus_rule() -> str:
+    """deploy/monitoring/alerts.yml as the Prometheus operator's PrometheusRule: its groups, verbatim."""
+    rules = (ROOT / "deploy/monitoring/alerts.yml").read_text()
+    groups = rules[rules.index("groups:") :]
+    indented = "".join(f"  {line}" if line.strip() else line for line in groups.splitlines(keepends=True))
+    return f"""apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata:
+  name: scaleboard
+  labels:
+    app.kubernetes.io/name: scaleboard-monitoring
+    app.kubernetes.io/instance: scaleboard
+    app.kubernetes.io/component: monitoring
+spec:
+{indented}"""
+
+
 def renders() -> dict[Path, str]:
     upstream = [f"web:{defaults.APP_PORT}"]
     files = {
@@ -90,6 +107,11 @@ def renders() -> dict[Path, str]:
     files[ROOT / "deploy/k8s/base/defaults/kustomization.yaml"] = (
         header("deploy/defaults.env and pyproject.toml") + k8s_component()
     )
+    monitoring = ROOT / "deploy/k8s/components/monitoring"
+    files[monitoring / "prometheusrule.yaml"] = header("deploy/monitoring/alerts.yml") + prometheus_rule()
+    # JSON has no comments: the component's kustomization.yaml says this is a copy.
+    dashboard = "scaleboard-app.json"
+    files[monitoring / "dashboards" / dashboard] = (ROOT / "deploy/monitoring/dashboards" / dashboard).read_text()
     return files
 
 

@@ -76,6 +76,13 @@ def running_lab(booted_lab: lab_module.Lab) -> RunningLab:
     return RunningLab(booted_lab, seconds)
 
 
+def ufw_rules(running_lab: RunningLab, host: str) -> set[tuple[str, str]]:
+    """The IPv4 rules of an active ufw: {(port, from)}."""
+    status = running_lab.ssh(host, "sudo ufw status")
+    assert "Status: active" in status
+    return set(re.findall(r"^(\d+)/tcp\s+ALLOW\s+(\S+)", status, re.M))
+
+
 def check_site(running_lab: RunningLab, app_host: str, username: str) -> None:
     """Through the load balancer: /healthz, a front page of seeded posts, a sign-up POST that writes."""
     assert get(f"{running_lab.url}/healthz")[0] == 200

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 from deploy.monitoring.render import RULES
-from tests.deploy.ansible.conftest import RunningLab, changed_per_host, check_site, make, needs_lab
+from tests.deploy.ansible.conftest import RunningLab, changed_per_host, check_site, make, needs_lab, ufw_rules
 from tests.harness.prometheus import AlertReceiver, alert_states, api, by_instance, eventually, panel_queries
 from tests.harness.servers import PAST_THE_MICROCACHE
 from tests.harness.traffic import Traffic
@@ -29,12 +28,6 @@ def test_second_converge_changes_nothing(running_lab: RunningLab) -> None:
     changed = changed_per_host(output)
     assert set(changed) == {"sb-db", "sb-lb", "sb-monitor", "sb-app1", "sb-app2"}
     assert changed == dict.fromkeys(changed, 0), output[-4000:]
-
-
-def ufw_rules(running_lab: RunningLab, host: str) -> set[tuple[str, str]]:
-    status = running_lab.ssh(host, "sudo ufw status")
-    assert "Status: active" in status
-    return set(re.findall(r"^(\d+)/tcp\s+ALLOW\s+(\S+)", status, re.M))
 
 
 def test_each_host_opens_only_what_its_role_needs(running_lab: RunningLab) -> None:

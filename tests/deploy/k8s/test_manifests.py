@@ -81,7 +81,7 @@ def test_labels_and_selectors(overlay: str) -> None:
         if workload["kind"] in WORKLOADS | {"Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"}:
             assert set(workload["metadata"]["labels"]) >= RECOMMENDED, workload["metadata"]["name"]
         selector = workload.get("spec", {}).get("selector")
-        if workload["kind"] in {"Deployment", "StatefulSet", "PodDisruptionBudget"}:
+        if workload["kind"] in {"Deployment", "StatefulSet", "PodDisruptionBudget", "PodMonitor"}:
             selector = selector["matchLabels"]
         if selector and workload["kind"] != "NetworkPolicy":
             assert set(selector) == {"app.kubernetes.io/name", "app.kubernetes.io/instance"}, workload["metadata"]
