@@ -12,7 +12,7 @@ export UV ?= $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 # defaults here: a value on the command line or in the environment wins.
 $(foreach pair,$(shell sed -n 's/^\([A-Z_]*\)=\([^ ]*\)$$/\1=\2/p' deploy/defaults.env),$(eval $(subst =, ?= ,$(pair))))
 # compose.yaml reads these too (the image's port, the web service's; nginx's port on 127.0.0.1).
-export APP_PORT STACK_PORT
+export APP_PORT STACK_PORT PROMETHEUS_PORT
 # The version: pyproject.toml's.
 VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' pyproject.toml)
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k api -x"`. The coverage floor applies to whole runs only.
@@ -54,6 +54,7 @@ BUILD = $(CONTAINER_ENGINE) build $(if $(filter podman,$(notdir $(CONTAINER_ENGI
 LOCAL_BASE_IMAGE := localhost/scaleboard-base:bookworm
 LOCAL_POSTGRES_IMAGE := localhost/scaleboard-postgres:15
 LOCAL_NGINX_IMAGE := localhost/scaleboard-nginx:bookworm
+LOCAL_PROMETHEUS_IMAGE := localhost/scaleboard-prometheus:bookworm
 comma := ,
 export CONTAINERS_CONF ?= $(CURDIR)/docker/podman/containers.conf
 # Kubernetes: `make k8s-deploy OVERLAY=local|aws [REGISTRY=... IMAGE_TAG=...]`, `make k8s-scale N=5`.
@@ -245,10 +246,11 @@ docker/compose.env:
 		docker/compose.env.example > $@
 
 .PHONY: compose-local-images
-compose-local-images: docker-base ## Build compose's postgres and nginx images from the Debian base (no registry; root)
+compose-local-images: docker-base ## Build compose's postgres, nginx and prometheus images from the Debian base (no registry; root)
 	$(BUILD) -f docker/local-images/postgres.Dockerfile -t $(LOCAL_POSTGRES_IMAGE) --build-arg BASE_IMAGE=$(LOCAL_BASE_IMAGE) docker/local-images
 	$(BUILD) -f docker/local-images/nginx.Dockerfile -t $(LOCAL_NGINX_IMAGE) --build-arg BASE_IMAGE=$(LOCAL_BASE_IMAGE) docker/local-images
-	@echo "then: make compose-up POSTGRES_IMAGE=$(LOCAL_POSTGRES_IMAGE) NGINX_IMAGE=$(LOCAL_NGINX_IMAGE) [BASE_IMAGE=$(LOCAL_BASE_IMAGE)]"
+	$(BUILD) -f docker/local-images/prometheus.Dockerfile -t $(LOCAL_PROMETHEUS_IMAGE) --build-arg BASE_IMAGE=$(LOCAL_BASE_IMAGE) docker/local-images
+	@echo "then: make compose-up POSTGRES_IMAGE=$(LOCAL_POSTGRES_IMAGE) NGINX_IMAGE=$(LOCAL_NGINX_IMAGE) PROMETHEUS_IMAGE=$(LOCAL_PROMETHEUS_IMAGE) [BASE_IMAGE=$(LOCAL_BASE_IMAGE)]"
 
 .PHONY: compose-up
 compose-up: docker/compose.env ## db, migrations once, SCALE web replicas, nginx on STACK_PORT; builds IMAGE if missing (PROFILES)

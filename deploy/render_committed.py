@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy import defaults
+from deploy.monitoring.render import prometheus_config
 from deploy.nginx.render import render
 
 ROOT = defaults.ROOT
@@ -103,6 +104,12 @@ def renders() -> dict[Path, str]:
         for path, variables in NGINX.items()
     }
     files[ROOT / "docker/defaults.env"] = header("deploy/defaults.env") + app_env()
+    # compose's monitoring profile: every web replica, found by the service's DNS name, with the one rules file.
+    files[ROOT / "docker/prometheus/prometheus.yml"] = prometheus_config(
+        {}, dns_jobs={"scaleboard-app": {"name": "web", "port": defaults.APP_PORT}},
+        rules_file=Path("/etc/prometheus/rules/scaleboard.yml"),
+        managed=header("deploy/monitoring/prometheus.yml.j2").removeprefix("# ").rstrip("\n"),
+    )  # fmt: skip
     files[ROOT / "deploy/k8s/base/defaults.env"] = header("deploy/defaults.env") + app_env()
     files[ROOT / "deploy/k8s/base/defaults/kustomization.yaml"] = (
         header("deploy/defaults.env and pyproject.toml") + k8s_component()

@@ -2,7 +2,8 @@
 # `make compose-up`: the database, then migrations once (a one-off container of the app image), then SCALE
 # web replicas and nginx. In steps rather than one `up`, so the order holds with podman-compose too, which
 # does not wait on depends_on conditions. COMPOSE names the tool (podman-compose, or docker compose),
-# CONTAINER_ENGINE the engine (podman or docker), PROFILES=loadtest adds Locust.
+# CONTAINER_ENGINE the engine (podman or docker), PROFILES=loadtest adds Locust, PROFILES=monitoring Prometheus
+# (both: PROFILES=loadtest,monitoring).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -20,6 +21,7 @@ $db_ready || { echo "error: the db service did not accept connections in 60 s: s
 # Services named: podman-compose would start every profile's service otherwise (it ignores profiles).
 services=(web nginx)
 [[ "${PROFILES:-}" == *loadtest* ]] && services+=(locust)
+[[ "${PROFILES:-}" == *monitoring* ]] && services+=(prometheus)
 export SCALEBOARD_WEB_REPLICAS="${SCALE:-3}"
 "${compose[@]}" up -d --scale "web=$SCALEBOARD_WEB_REPLICAS" "${services[@]}"
 
@@ -38,3 +40,5 @@ while time.monotonic() < deadline:
 sys.exit(1)
 PY
 echo "compose: $url/ (SCALE=$SCALEBOARD_WEB_REPLICAS web replicas)"
+[[ "${PROFILES:-}" == *monitoring* ]] && echo "compose: Prometheus on http://127.0.0.1:${PROMETHEUS_PORT:?}/"
+exit 0

@@ -1,6 +1,7 @@
 """`make compose-up SCALE=3` for real with podman-compose: db, migrations once, 3 web replicas behind nginx
-answer the seeded front page, and `make compose-down` leaves nothing running. The postgres and nginx
-images are built here from the Debian base (`make compose-local-images`): no registry is reachable."""
+answer the seeded front page, Prometheus (the monitoring profile) scrapes each of them, and `make compose-down`
+leaves nothing running. The postgres, nginx and prometheus images are built here from the Debian base
+(`make compose-local-images`): no registry is reachable."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 
 from deploy.local.stack import http_status
 from tests.deploy.conftest import ENV, podman
+from tests.harness.prometheus import api, by_instance, eventually
 from tests.harness.requires import needs
 from tests.harness.servers import MICROCACHE_STORED, PAST_THE_MICROCACHE, REPO, free_port_block, get
 
@@ -27,6 +29,7 @@ class Compose:
     project: str
     knobs: list[str]
     url: str
+    prometheus: str
 
     def make(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -47,11 +50,14 @@ def compose(app_image: str) -> Iterator[Compose]:
                             capture_output=True, text=True, timeout=900)  # fmt: skip
     assert images.returncode == 0, images.stdout[-3000:] + images.stderr[-3000:]
     # The images it built, as it tells the user to name them.
-    hint = re.search(r"then: make compose-up (POSTGRES_IMAGE=\S+) (NGINX_IMAGE=\S+)", images.stdout)
+    hint = re.search(
+        r"then: make compose-up (POSTGRES_IMAGE=\S+) (NGINX_IMAGE=\S+) (PROMETHEUS_IMAGE=\S+)", images.stdout
+    )
     assert hint, images.stdout[-1000:]
-    project, port = f"sbtest{uuid.uuid4().hex[:6]}", free_port_block(1, start=19200)
-    knobs = [f"IMAGE={app_image}", *hint.groups(), f"COMPOSE=podman-compose -p {project}", f"STACK_PORT={port}"]
-    running = Compose(project, knobs, f"http://127.0.0.1:{port}")
+    project, port = f"sbtest{uuid.uuid4().hex[:6]}", free_port_block(2, start=19200)
+    knobs = [f"IMAGE={app_image}", *hint.groups(), f"COMPOSE=podman-compose -p {project}", f"STACK_PORT={port}",
+             f"PROMETHEUS_PORT={port + 1}"]  # fmt: skip
+    running = Compose(project, knobs, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}")
     try:
         yield running
     finally:
@@ -66,13 +72,13 @@ def test_compose_up_serves_the_seeded_front_page_from_every_replica_and_compose_
     compose: Compose,
 ) -> None:
     started = time.monotonic()
-    up = compose.make("compose-up", f"SCALE={REPLICAS}")
+    up = compose.make("compose-up", f"SCALE={REPLICAS}", "PROFILES=monitoring")
     assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
     print(f"\ncompose-up SCALE={REPLICAS}: {time.monotonic() - started:.0f} s")
     running = {name for name, status in compose.containers().items() if status.startswith("Up")}
-    assert running == {f"{compose.project}_db_1", f"{compose.project}_nginx_1"} | {
+    assert running == {f"{compose.project}_db_1", f"{compose.project}_nginx_1", f"{compose.project}_prometheus_1"} | {
         f"{compose.project}_web_{n}" for n in range(1, REPLICAS + 1)
-    }, "db, nginx and the web replicas run; the one-off migrate container is gone"
+    }, "db, nginx, Prometheus and the web replicas run; the one-off migrate container is gone"
 
     assert http_status(f"{compose.url}/readyz") == 200, "compose-up returns once migrated and ready"
     podman("exec", f"{compose.project}_web_1", "python3", "manage.py", "seed_demo", "--users", "3", "--posts", "40",
@@ -86,6 +92,18 @@ def test_compose_up_serves_the_seeded_front_page_from_every_replica_and_compose_
     log = podman("logs", f"{compose.project}_nginx_1").stdout
     upstreams = set(re.findall(r'ua="([^"]+)"', log)) - {"-"}
     assert len(upstreams) == REPLICAS, f"nginx spread the pages over every replica: {upstreams}"
+
+    # The monitoring profile: Prometheus finds every replica by the service's name, reads its counts, has the rules.
+    scraped = eventually(
+        lambda: (up := by_instance(compose.prometheus, 'up{job="scaleboard-app"}')) and len(up) == REPLICAS
+        and all(v == 1 for v in up.values()) and up,
+        60, f"{REPLICAS} web replicas scraped",
+    )  # fmt: skip
+    assert set(scraped) == upstreams, "the replicas nginx uses"
+    counted = 'sum(scaleboard_http_requests_total{job="scaleboard-app",view="board:hot"})'
+    eventually(lambda: api(compose.prometheus, "query", query=counted)["result"], 60, "the front page's requests")
+    rules = {g["name"] for g in api(compose.prometheus, "rules")["groups"]}
+    assert {"scaleboard-app", "scaleboard-slo"} <= rules
 
     down = compose.make("compose-down", timeout=300)
     assert down.returncode == 0, down.stdout[-3000:] + down.stderr[-3000:]

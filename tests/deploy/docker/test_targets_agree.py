@@ -24,13 +24,18 @@ def env_file(path: str) -> dict[str, str]:
 def test_compose_runs_migrations_once_then_scalable_web_behind_nginx() -> None:
     compose = yaml.safe_load((REPO / "docker/compose.yaml").read_text())
     services = compose["services"]
-    assert set(services) == {"db", "migrate", "web", "nginx", "locust"}
+    assert set(services) == {"db", "migrate", "web", "nginx", "locust", "prometheus"}
     assert services["migrate"]["command"] == ["python3", "manage.py", "migrate", "--noinput"]
     assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert "command" not in services["web"]  # the image's CMD: gunicorn -c gunicorn.conf.py
     assert services["db"]["healthcheck"]["test"][1] == "pg_isready"
     assert "./nginx/site.conf:/etc/nginx/conf.d/default.conf:ro" in services["nginx"]["volumes"]
     assert services["locust"]["profiles"] == ["loadtest"]
+    assert services["prometheus"]["profiles"] == ["monitoring"]
+    assert set(services["prometheus"]["volumes"]) == {
+        "./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro",  # the committed render
+        "../deploy/monitoring/alerts.yml:/etc/prometheus/rules/scaleboard.yml:ro",  # the one rules file
+    }
 
 
 def test_compose_provides_the_env_contract() -> None:
