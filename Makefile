@@ -31,6 +31,8 @@ HOST ?=
 USERS ?= 20
 SPAWN_RATE ?= 5
 RUN_TIME ?= 60s
+# The monitor host's Prometheus (e.g. http://10.77.0.12:9090): `make loadtest` adds the servers' CPU and PostgreSQL.
+PROMETHEUS ?=
 PROCESSES ?= 1
 SCENARIO ?=
 LOAD_SHAPE ?=
@@ -196,9 +198,9 @@ stack-down: setup ## Stop everything stack-up started (the stack's database file
 	$(BIN)/python -m deploy.local.stack down
 
 .PHONY: loadtest
-loadtest: setup ## Headless Locust run against HOST; CSV + HTML in loadtest/reports/; fails on thresholds
+loadtest: setup ## Headless Locust run against HOST; CSV + HTML in loadtest/reports/; fails on thresholds (PROMETHEUS)
 	HOST=$(HOST) USERS=$(USERS) SPAWN_RATE=$(SPAWN_RATE) RUN_TIME=$(RUN_TIME) PROCESSES=$(PROCESSES) \
-		SCENARIO=$(SCENARIO) LOAD_SHAPE=$(LOAD_SHAPE) loadtest/run.sh
+		SCENARIO=$(SCENARIO) LOAD_SHAPE=$(LOAD_SHAPE) PROMETHEUS=$(PROMETHEUS) loadtest/run.sh
 
 .PHONY: loadtest-master
 loadtest-master: setup ## Distributed Locust: the master (web UI on :8089) waiting for EXPECT_WORKERS

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make loadtest`: a headless Locust run against HOST, reports in loadtest/reports/<timestamp>/.
 # Exit code 1 when a threshold fails (LOADTEST_MAX_ERROR_RATIO, LOADTEST_MAX_P95_MS); see locustfile.py.
+# PROMETHEUS=http://<monitor>:9090 adds what the servers did meanwhile (servers.md: loadtest/server_stats.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,8 +42,13 @@ if [[ "$PROCESSES" != "1" ]]; then
 fi
 
 echo "loadtest: $HOST -> $report_dir"
+started=$(date +%s)
 status=0
 # User classes before the options: --tags takes every word after it.
 .venv/bin/python -m locust -f loadtest/locustfile.py "${classes[@]}" "${args[@]}" || status=$?
 echo "loadtest: report $report_dir/report.html"
+if [[ -n "${PROMETHEUS:-}" ]]; then
+  .venv/bin/python -m loadtest.server_stats --prometheus "$PROMETHEUS" --start "$started" --end "$(date +%s)" \
+    --out "$report_dir/servers.md" || true  # it says why; Locust's verdict stands
+fi
 exit "$status"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from deploy.monitoring.render import RULES
 from tests.deploy.ansible.conftest import RunningLab, changed_per_host, check_site, make, needs_lab, ufw_rules
@@ -128,6 +129,24 @@ def test_load_is_counted_per_app_server_and_every_dashboard_has_data(running_lab
         for title, expr in panel_queries(dashboard):
             eventually(lambda e=expr: api(url, "query", query=e)["result"], 30,
                        f"{dashboard.stem}: {title}: {expr}")  # fmt: skip
+
+
+def test_make_loadtest_reports_what_the_servers_did(running_lab: RunningLab, tmp_path: Path) -> None:
+    prometheus_url = prometheus(running_lab)
+    output, _ = make("loadtest", f"HOST={running_lab.url}", "SCENARIO=read", "USERS=10", "SPAWN_RATE=10",
+                     "RUN_TIME=20s", f"PROMETHEUS={prometheus_url}", f"REPORTS={tmp_path}", timeout=300)  # fmt: skip
+    (report,) = tmp_path.glob("*/servers.md")
+    text = report.read_text()
+    assert text in output, "printed as well as written"
+    rows = {
+        tuple(cell.strip() for cell in line.split("|")[1:4]) for line in text.splitlines()[4:] if line.startswith("|")
+    }
+    hosts = {h.name for h in running_lab.lab.hosts}
+    assert {r[2] for r in rows if r[1] == "CPU busy (cores)"} == hosts
+    assert {r[2] for r in rows if r[1] == "requests/s"} == {h.name for h in running_lab.in_group("app")}
+    assert {(r[1], r[2]) for r in rows if r[0] == "PostgreSQL"} >= {("transactions/s", "sb-db"),
+                                                                    ("max_connections", "sb-db")}  # fmt: skip
+    assert "Not scraped" not in text
 
 
 def test_a_stopped_app_server_pages_through_alertmanager_and_resolves(running_lab: RunningLab) -> None:
