@@ -18,31 +18,38 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-# (section, what, PromQL with {w} for the run's window in seconds, how to show a value)
+# (key, section, what, PromQL with {w} for the run's window in seconds, how to show a value)
 QUERIES = [
-    ("hosts", "CPU busy (cores)",
+    ("host_cpu", "hosts", "CPU busy (cores)",
      'sum by (instance) (rate(node_cpu_seconds_total{{job="node",mode!="idle"}}[{w}s]))', "{:.2f}"),
-    ("hosts", "CPU busy (share of the host)",
+    ("host_share", "hosts", "CPU busy (share of the host)",
      '1 - avg by (instance) (rate(node_cpu_seconds_total{{job="node",mode="idle"}}[{w}s]))', "{:.0%}"),
-    ("app servers", "requests/s",
+    ("app_rps", "app servers", "requests/s",
      'sum by (instance) (rate(scaleboard_http_requests_total{{job="scaleboard-app"}}[{w}s]))', "{:.1f}"),
-    ("app servers", "SQL queries/s",
+    ("app_sql", "app servers", "SQL queries/s",
      'sum by (instance) (rate(scaleboard_db_query_duration_seconds_count{{job="scaleboard-app"}}[{w}s]))', "{:.1f}"),
-    ("PostgreSQL", "transactions/s",
+    ("pg_commits", "PostgreSQL", "transactions/s",
      'sum by (instance) (rate(pg_stat_database_xact_commit{{job="postgresql"}}[{w}s]))', "{:.1f}"),
-    ("PostgreSQL", "connections, most at once",
-     'max by (instance) (max_over_time(sum by (instance) (pg_stat_activity_count{{job="postgresql"}})[{w}s:5s]))',
+    ("pg_connections", "PostgreSQL", "connections, most at once",
+     'max by (instance) (max_over_time(sum by (instance) (pg_stat_activity_count{{job="postgresql"}})[{w}s:1s]))',
      "{:.0f}"),
-    ("PostgreSQL", "max_connections", 'max by (instance) (pg_settings_max_connections{{job="postgresql"}})', "{:.0f}"),
+    ("pg_max_connections", "PostgreSQL", "max_connections",
+     'max by (instance) (pg_settings_max_connections{{job="postgresql"}})', "{:.0f}"),
 ]  # fmt: skip
 
 
 @dataclass
 class Row:
+    key: str
     section: str
     what: str
     instance: str
-    value: str
+    value: float
+    shown: str = "{:.1f}"
+
+    @property
+    def text(self) -> str:
+        return self.shown.format(self.value)
 
 
 def query(prometheus: str, promql: str, at: float) -> dict[str, float]:
@@ -53,12 +60,14 @@ def query(prometheus: str, promql: str, at: float) -> dict[str, float]:
     return {r["metric"].get("instance", "-"): float(r["value"][1]) for r in result}
 
 
-def collect(prometheus: str, start: float, end: float) -> list[Row]:
-    window = max(int(end - start), 30)  # rate() wants a few scrapes in its window
+def collect(prometheus: str, start: float, end: float, shortest: int = 30) -> list[Row]:
+    """Every query over [start, end], or over the `shortest` seconds before `end` if the run was shorter:
+    rate() wants a few scrapes in its window (the default suits 15 s scrapes)."""
+    window = max(round(end - start), shortest)
     rows = []
-    for section, what, promql, shown in QUERIES:
+    for key, section, what, promql, shown in QUERIES:
         for instance, value in sorted(query(prometheus, promql.format(w=window), end).items()):
-            rows.append(Row(section, what, instance, shown.format(value)))
+            rows.append(Row(key, section, what, instance, value, shown))
     return rows
 
 
@@ -67,8 +76,8 @@ def markdown(rows: list[Row], prometheus: str, start: float, end: float) -> str:
     if not rows:
         return "\n".join([*lines, "Prometheus had no series for this window: is it scraping the targets?", ""])
     lines += ["| tier | measure | server | value |", "| --- | --- | --- | --- |"]
-    lines += [f"| {r.section} | {r.what} | {r.instance} | {r.value} |" for r in rows]
-    missing = sorted({s for s, *_ in QUERIES} - {r.section for r in rows})
+    lines += [f"| {r.section} | {r.what} | {r.instance} | {r.text} |" for r in rows]
+    missing = sorted({section for _, section, *_ in QUERIES} - {r.section for r in rows})
     if missing:
         lines += ["", f"Not scraped: {', '.join(missing)}."]
     return "\n".join([*lines, ""])

@@ -102,6 +102,8 @@ class Stack:
     nginx_pid: int = 0
     # Prometheus on 127.0.0.1:monitoring_port (`make stack-up MONITORING=1`); 0: none.
     monitoring_port: int = 0
+    # How often it scrapes and evaluates the rules (the bench's steps are seconds long: it asks for 1s).
+    scrape_interval: str = "5s"
     prometheus_pid: int = 0
 
     # -- where things live ---------------------------------------------------------------------
@@ -394,7 +396,8 @@ def start_prometheus(stack: Stack) -> None:
     stack.prometheus_dir.mkdir(parents=True)
     config = stack.prometheus_dir / "prometheus.yml"
     jobs = {"scaleboard-app": {f"app{n}": f"127.0.0.1:{server.port}" for n, server in enumerate(stack.app_servers, 1)}}
-    config.write_text(prometheus_config(jobs, scrape_interval="5s", evaluation_interval="5s",
+    interval = stack.scrape_interval
+    config.write_text(prometheus_config(jobs, scrape_interval=interval, evaluation_interval=interval,
                                         managed="Written by deploy/local/stack.py for this stack."))  # fmt: skip
     with (stack.logs / "prometheus.log").open("ab") as log:
         process = subprocess.Popen(
@@ -425,6 +428,7 @@ def up(
     extra_env: dict[str, str] | None = None,
     nginx_overrides: dict[str, Any] | None = None,
     monitoring_port: int = 0,
+    scrape_interval: str = "5s",
 ) -> Stack:
     if topology not in TOPOLOGIES:
         raise StackError(f"TOPOLOGY must be one of {', '.join(TOPOLOGIES)}, not {topology!r}")
@@ -456,6 +460,7 @@ def up(
         extra_env=extra_env or {},
         nginx_overrides=nginx_overrides or {},
         monitoring_port=monitoring_port,
+        scrape_interval=scrape_interval,
     )
     stack.app_servers = [
         AppServer(index=i, port=first_app_port + i - 1, cpus=cpus_per_server) for i in range(1, app_servers + 1)

@@ -15,7 +15,7 @@ from deploy.local.cpu_cap import CpuCapError, check_available
 from deploy.local.stack import StackError
 from loadtest.progress import log
 from loadtest.report_dir import report_dir
-from loadtest.scaling import cost, failure, report
+from loadtest.scaling import cost, failure, observed, report
 from loadtest.scaling.lab_target import LabTarget, LabTargetError
 from loadtest.scaling.results import Point, search
 from loadtest.scaling.settings import Settings, SettingsError
@@ -77,6 +77,11 @@ def measure(
                 bill.usd_per_hour,
                 bill.usd_per_million,
             )
+            if target.prometheus and point.users:
+                try:
+                    point.observed = observed.read(target.prometheus, point.window, target.roles())
+                except OSError as exc:
+                    log(f"  {name}: Prometheus at {target.prometheus} did not answer ({exc}): no figures from it")
             points.append(point)
             if line == "vertical" and units == 1:  # one server of one unit: the same point on both lines
                 points.append(Point(**{**asdict(point), "line": "horizontal"}))

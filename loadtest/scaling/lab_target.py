@@ -19,10 +19,12 @@ from typing import Any
 
 import yaml
 
+from deploy import defaults
 from deploy.lab import lab as lab_module
 from deploy.local.cpu_cap import CpuCap
 from deploy.local.stack import BENCHMARK_ENV, benchmark_nginx, wait_for
 from loadtest.cpu import tree_cpu_seconds, tree_rss_mib
+from loadtest.scaling.observed import SCRAPE_SECONDS
 from loadtest.scaling.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,6 +94,14 @@ class LabTarget:
     def url(self) -> str:
         return f"http://{self.host('lb').address}"
 
+    @property
+    def prometheus(self) -> str:
+        return f"http://{self.host('monitor').address}:{defaults.MONITOR_PORTS['prometheus']}"
+
+    def roles(self) -> dict[str, str]:
+        """Prometheus's instance names are the inventory's host names."""
+        return {host.name: "app" if "app" in host.groups else host.groups[0] for host in self.running.hosts}
+
     # -- points ------------------------------------------------------------------------------------
     def configure(self, servers: int, cpus: float, workers: int, *, microcache: bool = False) -> None:
         pool = self.app_hosts[:servers]
@@ -118,7 +128,8 @@ class LabTarget:
     def write_inventory(self) -> None:
         """The lab's inventory with only the pool in `app`. Each app host's WEB_CONCURRENCY and the stack's
         benchmark settings (no worker recycling, no per-request log; nginx's rate limit for one client
-        address carrying many users; the microcache only on the cached line) are host variables."""
+        address carrying many users; the microcache only on the cached line) are host variables, and so is
+        the monitor host's scrape interval (a step lasts seconds)."""
         lab = self.running
         pool = {host.name for host in self.pool}
         hosts = [host for host in lab.hosts if "app" not in host.groups or host.name in pool]
@@ -127,6 +138,7 @@ class LabTarget:
             for name, workers in self.workers.items()
         }
         host_vars[self.host("lb").name] = benchmark_nginx(microcache=self.microcache)
+        host_vars[self.host("monitor").name] = {"monitoring_scrape_interval": f"{SCRAPE_SECONDS}s"}
         lab_module.write_inventory(dataclasses.replace(lab, hosts=hosts), Path(lab.inventory), host_vars)
 
     def provision(self, what: str, limit: str | None) -> None:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from deploy.local.cpu_cap import PERIOD_US
-from loadtest.scaling import cost, usl
+from loadtest.scaling import cost, observed, usl
 from loadtest.scaling.failure import Failure
 from loadtest.scaling.results import Point
 from loadtest.scaling.settings import Settings
@@ -236,8 +236,42 @@ def conclusion(points: list[Point], failures: list[Failure], settings: Settings)
 
 
 # -- files -------------------------------------------------------------------------------------------------
+def observed_rows(points: list[Point]) -> list[str]:
+    """What the target's Prometheus saw at each point (loadtest/scaling/observed.py), if it had one."""
+    seen = [p for p in points if p.observed and not (p.line == "horizontal" and p.units == 1)]
+    if not seen:
+        return []
+
+    def value(p: Point, key: str, shown: str = "{:.1f}") -> str:
+        return shown.format(p.observed[key]) if key in p.observed else "-"
+
+    rows = [
+        "| workload | line | units | req/s: Locust / app counters | SQL queries/s | PostgreSQL commits/s | "
+        "connections: most / max | CPU busy, cores (node exporter): app host / db / lb / monitor |",
+        "|" + "---|" * 8,
+    ]
+    for p in seen:
+        cpu = " / ".join(value(p, f"{role}_host_cpu", "{:.2f}") for role in ("app", "db", "lb", "monitor"))
+        rows.append(
+            f"| {p.workload} | {p.line} | {p.units} | {p.rps:.1f} / {value(p, 'app_rps')} | {value(p, 'app_sql')} | "
+            f"{value(p, 'pg_commits')} | {value(p, 'pg_connections', '{:.0f}')} / "
+            f"{value(p, 'pg_max_connections', '{:.0f}')} | {cpu} |"
+        )
+    return [
+        "## What Prometheus saw",
+        "",
+        "The same windows, from the target's Prometheus (scraping every "
+        f"{observed.SCRAPE_SECONDS} s): the figures a dashboard of a real deployment shows. The app counters "
+        "count every answer, sign-ins and errors included; Locust's req/s only the successful ones after the "
+        "sign-ins. A dash: not scraped there.",
+        "",
+        *rows,
+        "",
+    ]
+
+
 def write_csvs(out: Path, points: list[Point], failures: list[Failure]) -> None:
-    names = [f.name for f in fields(Point) if f.name != "step_log"]
+    names = [f.name for f in fields(Point) if f.name not in ("step_log", "observed")]
     with (out / "results.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=names, extrasaction="ignore")
         writer.writeheader()
@@ -248,6 +282,12 @@ def write_csvs(out: Path, points: list[Point], failures: list[Failure]) -> None:
             writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
+    seen = [{"workload": p.workload, "line": p.line, "units": p.units, **p.observed} for p in points if p.observed]
+    if seen:
+        with (out / "observed.csv").open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(dict.fromkeys(k for row in seen for k in row)))
+            writer.writeheader()
+            writer.writerows(seen)
     with (out / "failures.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=[f.name for f in fields(Failure)])
         writer.writeheader()
@@ -420,6 +460,7 @@ def tables(points: list[Point], failures: list[Failure], settings: Settings) -> 
         "## Past this machine: the Universal Scalability Law", "", *usl_rows, "",
         *(f"- Contention ({w}) stands for {contention_source(points, w)}." for w in settings.workloads), "",
         "## Invalid points", "", *(invalid or ["- None: every point's load generator and machine had room."]), "",
+        *observed_rows(points),
     ]  # fmt: skip
 
 

@@ -58,6 +58,9 @@ class Point:
     app_instance: str = ""
     usd_per_hour: float = 0.0
     usd_per_million: float = 0.0
+    window: tuple[float, float] = (0.0, 0.0)  # the best step's measured window, Unix time
+    # What the target's Prometheus saw in that window (loadtest/scaling/observed.py); empty without one.
+    observed: dict[str, float] = field(default_factory=dict)
     step_log: list[dict[str, float]] = field(default_factory=list, repr=False)
 
     @property
@@ -75,6 +78,7 @@ class Point:
         self.db_on_cpu, self.db_lock_waits, self.db_lwlock_waits = db.on_cpu, db.lock, db.lwlock
         self.db_io_waits, self.db_idle_in_transaction = db.io, db.idle_in_transaction
         self.db_connections, self.db_max_connections = db.connections, db.max_connections
+        self.window = step.window
 
 
 def invalid_because(step: steps.Step, processes: int) -> str:

@@ -28,6 +28,9 @@ class Settings:
     locust_processes: int = 1
     quick: bool = False
     seed_posts: int = 5000
+    # TARGET=stack: Prometheus beside the stack (MONITORING=1), so the report shows what it saw. The lab
+    # always has one, on its monitor host.
+    monitoring: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -45,6 +48,7 @@ class Settings:
                 locust_processes=int(env.get("PROCESSES") or 1),
                 quick=quick,
                 seed_posts=int(env.get("SEED_POSTS") or (500 if quick else 5000)),
+                monitoring=env.get("MONITORING", "") not in ("", "0"),
             )
         except ValueError as exc:
             raise SettingsError(f"a knob is not a number: {exc}") from exc

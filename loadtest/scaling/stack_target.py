@@ -12,11 +12,13 @@ from pathlib import Path
 from deploy.local import stack as local_stack
 from deploy.local.postgres import SUPERUSER, find_bin_dir
 from loadtest.cpu import stack_cpu_seconds, tree_rss_mib
+from loadtest.scaling.observed import SCRAPE_SECONDS
 from loadtest.scaling.restart import restart_seconds
 from loadtest.scaling.settings import Settings
 
-# nginx, PostgreSQL and app servers from +2 up: clear of `make stack-up`'s ports.
+# nginx, PostgreSQL and app servers from +2 up: clear of `make stack-up`'s ports. Prometheus past them all.
 BENCH_PORTS = 18480
+PROMETHEUS_PORT = BENCH_PORTS + 20
 
 
 class StackTarget:
@@ -41,6 +43,8 @@ class StackTarget:
             cpus_per_server=cpus, seed=(50, self.settings.seed_posts, self.settings.seed_posts * 3),
             extra_env=local_stack.BENCHMARK_ENV,
             nginx_overrides=local_stack.benchmark_nginx(microcache=microcache),
+            monitoring_port=PROMETHEUS_PORT if self.settings.monitoring else 0,
+            scrape_interval=f"{SCRAPE_SECONDS}s",
         )  # fmt: skip
 
     @property
@@ -52,6 +56,14 @@ class StackTarget:
     @property
     def url(self) -> str:
         return self.running.url("").rstrip("/")
+
+    @property
+    def prometheus(self) -> str:
+        return f"http://127.0.0.1:{PROMETHEUS_PORT}" if self.settings.monitoring else ""
+
+    def roles(self) -> dict[str, str]:
+        """Its Prometheus scrapes the app servers only: this machine is every host."""
+        return {}
 
     def cpu_seconds(self) -> dict[str, float]:
         return stack_cpu_seconds(self.running)

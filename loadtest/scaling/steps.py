@@ -46,6 +46,15 @@ class Target(Protocol):
     @property
     def url(self) -> str: ...
 
+    @property
+    def prometheus(self) -> str:
+        """The URL of a Prometheus scraping the target, or "" (loadtest/scaling/observed.py)."""
+        ...
+
+    def roles(self) -> dict[str, str]:
+        """{Prometheus instance: its host's role (app, db, lb, monitor)} for per-host figures."""
+        ...
+
     def cpu_seconds(self) -> dict[str, float]:
         """CPU seconds used so far by the parts: app (the active app servers), nginx, postgres."""
         ...
@@ -94,6 +103,7 @@ class Step:
     users: int
     seconds: float = 0.0  # the measured window
     measured_from_s: float = 0.0  # where the window starts, in seconds from the step's start
+    window: tuple[float, float] = (0.0, 0.0)  # the measured window, Unix time: what Prometheus is asked about
     requests: int = 0
     errors: int = 0
     rate_limited: int = 0
@@ -238,5 +248,6 @@ def run(
     step.cpu = {name: (last[1][name] - first[1][name]) / (last[0] - first[0]) for name in last[1]}
     summarise(step, rows, started, (first[0], last[0]))
     step.measured_from_s = first[0] - started
+    step.window = (first[0], last[0])
     step.db = DbActivity.parse(sampled[0] if sampled else "")
     return step

@@ -9,8 +9,8 @@ from tests.harness.servers import free_port
 
 
 def test_the_report_is_a_table_and_names_what_was_not_scraped() -> None:
-    rows = [server_stats.Row("hosts", "CPU busy (cores)", "sb-app1", "0.42"),
-            server_stats.Row("app servers", "requests/s", "sb-app1", "12.0")]  # fmt: skip
+    rows = [server_stats.Row("host_cpu", "hosts", "CPU busy (cores)", "sb-app1", 0.4213, "{:.2f}"),
+            server_stats.Row("app_rps", "app servers", "requests/s", "sb-app1", 12.0)]  # fmt: skip
     text = server_stats.markdown(rows, "http://10.77.0.12:9090", 100.0, 160.0)
     assert text.startswith("# The servers during the run (60 s, from http://10.77.0.12:9090)\n")
     assert "| hosts | CPU busy (cores) | sb-app1 | 0.42 |" in text

@@ -1,4 +1,5 @@
-"""`make bench-scaling QUICK=1` (TARGET=stack): really run, on CPU-capped app servers, and leave nothing behind."""
+"""`make bench-scaling QUICK=1 MONITORING=1` (TARGET=stack): really run, on CPU-capped app servers, with Prometheus
+beside them, and leave nothing behind."""
 
 from __future__ import annotations
 
@@ -20,11 +21,24 @@ def _cgroup_children() -> set[str]:
     return groups
 
 
+def _processes_in(directory: Path) -> list[str]:
+    """Command lines of live processes that name `directory` (a Prometheus's data directory, say)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().decode(errors="replace")
+        except OSError:  # it ended meanwhile
+            continue
+        if str(directory) in argv:
+            found.append(argv.replace("\0", " "))
+    return found
+
+
 @pytest.mark.live
-@needs("nginx", root=True)  # app servers are CPU-capped with cgroups
+@needs("nginx", "prometheus", root=True)  # app servers are CPU-capped with cgroups
 def test_quick_bench_measures_the_lines_both_workloads_a_kill_and_the_bill(bench_dirs: tuple[Path, Path]) -> None:
     stack_dir, reports = bench_dirs
-    result = run_bench("loadtest.scaling", bench_dirs, TARGET="stack")
+    result = run_bench("loadtest.scaling", bench_dirs, TARGET="stack", MONITORING="1")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "vertical: 2 unit(s)" in result.stdout  # progress is printed while it runs
     (out,) = reports.iterdir()
@@ -58,10 +72,20 @@ def test_quick_bench_measures_the_lines_both_workloads_a_kill_and_the_bill(bench
     assert 0.2 < float(kill["kept"]) < 1.1, kill
     for plot in ("throughput.png", "latency.png", "cost.png", "failure.png", "cache.png"):
         assert (out / plot).stat().st_size > 10_000, plot
+    # Prometheus scraped the app servers through every measured point: their own counters saw the load.
+    with (out / "observed.csv").open() as rows:
+        observed = {(row["workload"], row["line"], int(row["units"])): row for row in csv.DictReader(rows)}
+    measured = {key for key, row in points.items() if float(row["rps"])}
+    assert measured <= set(observed)
+    for key in measured:
+        assert float(observed[key]["app_rps"]) > 0, observed[key]
+        assert float(observed[key]["app_sql"]) > 0, observed[key]
     report = (out / "report.md").read_text()
+    assert "## What Prometheus saw" in report
     assert report.index("## Conclusion") < report.index("## Points")
     assert "## A server killed mid-step" in report
     assert "Universal Scalability Law" in report
     # Caps and processes are gone afterwards.
     assert {group for group in _cgroup_children() if group.startswith(stack_dir.name)} == set()
     assert not (stack_dir / "state.json").exists()
+    assert _processes_in(stack_dir) == []

@@ -1,13 +1,15 @@
-"""What a lab point changes in the inventory: the app group's members and the app hosts' variables."""
+"""What a lab point changes in the inventory: the app group's members, the app hosts' and the monitor's variables."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from deploy import defaults
 from deploy.ansible import inventory
 from deploy.lab import lab as lab_module
 from deploy.local.stack import BENCHMARK_ENV, benchmark_nginx
 from loadtest.scaling.lab_target import LabTarget
+from loadtest.scaling.observed import SCRAPE_SECONDS
 from loadtest.scaling.settings import Settings
 
 
@@ -28,3 +30,9 @@ def test_a_point_writes_its_pool_and_sizes_into_the_inventory(tmp_path: Path) ->
     target.write_inventory()
     assert inventory.read(path)["lb"]["sb-lb"]["nginx_microcache_enabled"] is True
     assert list(groups["db"]) == ["sb-db"]
+    # The monitor host scrapes as often as the bench's observations need; its Prometheus is the target's.
+    assert groups["monitor"]["sb-monitor"]["monitoring_scrape_interval"] == f"{SCRAPE_SECONDS}s"
+    assert target.prometheus == f"http://{target.host('monitor').address}:{defaults.MONITOR_PORTS['prometheus']}"
+    assert target.roles() == {"sb-db": "db", "sb-lb": "lb", "sb-monitor": "monitor"} | {
+        host.name: "app" for host in apps
+    }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from loadtest.scaling.failure import Failure
-from loadtest.scaling.report import buying_guide, conclusion, frontier
+from loadtest.scaling.report import buying_guide, conclusion, frontier, observed_rows
 from loadtest.scaling.results import Point, name_wall
 from loadtest.scaling.settings import Settings
 
@@ -70,3 +70,12 @@ def test_conclusion_says_what_the_microcache_does_at_as_many_servers() -> None:
     text = "\n".join(conclusion(points, [], Settings(points=2, workloads=("front",))))
     assert "2 servers serve at least 760 req/s with it, 95 without (>= 8.0x)" in text
     assert "(At least: the load generator or the machine was the wall.)" in text
+
+
+def test_what_prometheus_saw_is_a_row_per_point_with_a_dash_where_nothing_was_scraped() -> None:
+    assert observed_rows([_point("vertical", 1, 50, 0.05)]) == []  # no Prometheus: no section
+    point = _point("vertical", 2, 100, 0.1)
+    point.observed = {"app_rps": 104.2, "app_sql": 310.0, "app_host_cpu": 0.5}
+    rows = observed_rows([point])
+    assert rows[0] == "## What Prometheus saw"
+    assert rows[-2] == "| front | vertical | 2 | 100.0 / 104.2 | 310.0 | - | - / - | 0.50 / - / - / - |"
