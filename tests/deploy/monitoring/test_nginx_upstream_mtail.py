@@ -39,7 +39,7 @@ def test_each_upstream_error_is_counted_by_its_reason(tmp_path: Path) -> None:
     log.write_text(LINES)
     result = subprocess.run(
         ["mtail", "--one_shot", "--one_shot_format=prometheus", "--progs", str(tmp_path / "progs"), "--logs", str(log),
-         "--address", "127.0.0.1", "--port", "0"],
+         "--address", "127.0.0.1", "--port", "0", "--logtostderr"],  # its own log in /tmp otherwise
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
