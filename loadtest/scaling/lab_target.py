@@ -17,8 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from deploy import defaults
 from deploy.lab import lab as lab_module
 from deploy.local.cpu_cap import CpuCap
@@ -28,8 +26,8 @@ from loadtest.scaling.observed import SCRAPE_SECONDS
 from loadtest.scaling.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-# Where the app hosts' gunicorn listens: site.yml's app_port, read from its one home.
-APP_PORT = yaml.safe_load((ROOT / "deploy/ansible/group_vars/all.yml").read_text())["app_port"]
+# Where the app hosts' gunicorn listens: site.yml's app_port comes from this one home too.
+APP_PORT = defaults.APP_PORT
 # Converging and seeding are not measured: app hosts get this much CPU while they run, then their unit.
 CONVERGE_CPUS = 1.0
 
