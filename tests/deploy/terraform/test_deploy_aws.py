@@ -5,12 +5,13 @@ site.yml, the URL. While it waits for SSH (as it would for booting instances), t
 host the public and private address moto assigned to "its" instance, so Ansible and the servers reach
 each other on exactly the addresses Terraform reported. One run covers apply (split, 2 app servers), scaling
 to 4 app servers (exactly two added, none replaced, only they + db + LB + monitor provisioned, Prometheus scraping
-them), an empty plan and a clean destroy.
+them), host keys accepted on first contact and checked after it, an empty plan and a clean destroy.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -82,6 +83,38 @@ def make_standing_in(lab: lab_module.Lab, done: set[str], env: dict[str, str], l
     return output
 
 
+def known_host(address: str) -> bool:
+    found = subprocess.run(["ssh-keygen", "-F", address, "-f", str(aws.KNOWN_HOSTS)], capture_output=True, check=False)
+    return found.returncode == 0
+
+
+def check_host_keys(tmp_path: Path) -> None:
+    """Every server's key was taken on first contact into the deployment's known_hosts, and is checked from then
+    on: a server answering with another key (an impostor on its address) is refused before Ansible sends it
+    anything, vault-decrypted secrets included."""
+    addresses = {name: str(v["ansible_host"]) for hosts in aws.read_inventory().values() for name, v in hosts.items()}
+    assert all(known_host(address) for address in addresses.values()), aws.KNOWN_HOSTS.read_text()
+    lb = addresses["scaleboard-lb"]
+    genuine = aws.KNOWN_HOSTS.read_text()
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "impostor")], check=True)
+    subprocess.run(["ssh-keygen", "-R", lb, "-f", str(aws.KNOWN_HOSTS)], check=True, capture_output=True)
+    with aws.KNOWN_HOSTS.open("a") as known:
+        known.write(f"{lb} {(tmp_path / 'impostor.pub').read_text()}")
+    try:
+        result = subprocess.run(
+            [str(REPO / ".venv/bin/ansible"), "all", "-i", str(aws.INVENTORY), "-o", "-m", "ansible.builtin.ping"],
+            cwd=aws.ANSIBLE, env={**os.environ, "ANSIBLE_CONFIG": "ansible.cfg"}, capture_output=True, text=True,
+            timeout=300,
+        )  # fmt: skip
+    finally:
+        aws.KNOWN_HOSTS.write_text(genuine)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "REMOTE HOST IDENTIFICATION HAS CHANGED" in output, output
+    assert re.search(r"^scaleboard-lb \| UNREACHABLE", output, re.M), output
+    assert len(re.findall(r"^scaleboard-\S+ \| SUCCESS", output, re.M)) == len(addresses) - 1, output
+
+
 def test_make_deploy_aws_then_aws_scale_serve_through_the_lb(moto: Moto, moto_root: Path, tmp_path: Path) -> None:
     secrets = tmp_path / "secrets.yml"
     # Grafana's apt repository is out of these machines' reach (package registries only); the rest is AWS's default.
@@ -91,6 +124,7 @@ def test_make_deploy_aws_then_aws_scale_serve_through_the_lb(moto: Moto, moto_ro
     env = {**os.environ, "TF_DIR": str(moto_root), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "SSH_TIMEOUT": "300", "ANSIBLE_ARGS": f"-e @{secrets}"}  # fmt: skip
     aws.INVENTORY.unlink(missing_ok=True)
+    aws.KNOWN_HOSTS.unlink(missing_ok=True)  # moto hands out the same addresses run after run
     try:
         # Two spare app hosts for aws-scale to bring in later.
         make("lab-up", "TOPOLOGY=split", "APP_SERVERS=4")
@@ -154,6 +188,7 @@ def test_make_deploy_aws_then_aws_scale_serve_through_the_lb(moto: Moto, moto_ro
         print(f"\nmake deploy-aws (moto + lab: db + 2 app + lb + monitor) {deploy_seconds:.0f} s; "
               f"aws-scale to 4 app servers {scale_seconds:.0f} s")  # fmt: skip
 
+        check_host_keys(tmp_path)
         plan = subprocess.run(["make", "--no-print-directory", "aws-plan"], cwd=REPO, env=env, capture_output=True,
                               text=True, timeout=600)  # fmt: skip
         assert plan.returncode == 0, (plan.stdout + plan.stderr)[-4000:]
@@ -168,4 +203,5 @@ def test_make_deploy_aws_then_aws_scale_serve_through_the_lb(moto: Moto, moto_ro
         assert not aws.INVENTORY.exists()
     finally:
         aws.INVENTORY.unlink(missing_ok=True)
+        aws.KNOWN_HOSTS.unlink(missing_ok=True)
         subprocess.run(["make", "--no-print-directory", "lab-down"], cwd=REPO, capture_output=True, timeout=300)
