@@ -309,10 +309,12 @@ lab-down: setup ## Remove the lab's hosts, bridge, NAT rule and inventory
 
 .PHONY: vagrant-up
 vagrant-up: ansible-deps release ## Boot the all-in-one VM (deploy/vagrant) and provision it with site.yml
+	$(BIN)/python -m deploy.dev_secrets .var/vagrant/secrets.json
 	$(VAGRANT) up
 
 .PHONY: vagrant-provision
 vagrant-provision: ansible-deps release ## Run site.yml against the running VM again (the current tree as a new release)
+	$(BIN)/python -m deploy.dev_secrets .var/vagrant/secrets.json
 	$(VAGRANT) provision
 
 .PHONY: vagrant-ssh

@@ -89,10 +89,10 @@ CONTRACT: tuple[Var, ...] = (
     Var(
         "DATABASE_URL",
         "db_url",
-        "PostgreSQL URL, e.g. postgres://user:pass@host:5432/db "
+        "PostgreSQL URL, e.g. postgres://user:<password>@host:5432/db "
         "(Unix socket: postgres://user@//socket/dir/db). Development defaults to the project-local cluster.",
         required_in_production=True,
-        example="postgres://scaleboard:secret@127.0.0.1:5432/scaleboard",
+        example="postgres://scaleboard:<password>@127.0.0.1:5432/scaleboard",
     ),
     Var(
         "DJANGO_ALLOWED_HOSTS",

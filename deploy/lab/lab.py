@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deploy import dev_secrets
 from deploy.ansible import inventory
 from deploy.local.cpu_cap import CpuCap, CpuCapError, check_available
 
@@ -228,6 +229,8 @@ def write_inventory(lab: Lab, path: Path = INVENTORY, host_vars: dict[str, dict[
         "ansible_ssh_private_key_file": str(lab.key),
         "ansible_ssh_common_args": " ".join(SSH_OPTIONS),
         "scaleboard_topology": lab.topology,
+        # Made for this checkout's lab on first use and kept, so a second converge changes nothing.
+        **dev_secrets.ensure(LAB_DIR / "secrets.json"),
     }
     inventory.write(path, hosts, variables, written_by="Written by `make lab-up`; `make lab-down` removes it.")
 

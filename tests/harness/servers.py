@@ -54,6 +54,7 @@ def production_env(database_url: str, static_root: Path, **extra: str) -> dict[s
     return app_server_env(
         database_url=database_url,
         static_root=static_root,
+        # checkov:skip=CKV_SECRET_6: signs nothing that outlives the test server
         secret_key="live-test-secret-key-that-is-long-enough-for-django-checks-0123456789",
         **extra,
     )

@@ -41,6 +41,7 @@ def test_bad_signups_rerender(client: Client, data: dict[str, str]) -> None:
 
 
 def test_login_and_logout(client: Client, make_user: Callable[..., User]) -> None:
+    # checkov:skip=CKV_SECRET_6: a test user's password in a throwaway database
     make_user("alice", password="alice-password-123")
     assert client.post("/login", {"username": "alice", "password": "wrong"}).status_code == 200
     response = client.post("/login", {"username": "alice", "password": "alice-password-123"})

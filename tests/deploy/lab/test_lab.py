@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from deploy import dev_secrets
 from deploy.lab import lab
 from loadtest.cpu import tree_cpu_seconds
 from tests.deploy.ansible.conftest import needs_lab
@@ -38,11 +40,17 @@ def test_bad_input_is_refused_with_the_reason(topology: str, servers: int, messa
         lab.plan(topology, servers)
 
 
-def test_inventory_follows_the_group_contract(tmp_path: Path) -> None:
+def test_inventory_follows_the_group_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lab, "LAB_DIR", tmp_path)
     running = lab.Lab("split", lab.plan("split", 2))
     path = tmp_path / "hosts.yml"
     lab.write_inventory(running, path)
     inventory = yaml.safe_load(path.read_text())["all"]
+    # The lab's secrets: made here on first use, kept for the next write (a re-provision changes nothing).
+    made = {name: inventory["vars"][name] for name in dev_secrets.SIZES}
+    lab.write_inventory(running, path)
+    assert {name: yaml.safe_load(path.read_text())["all"]["vars"][name] for name in dev_secrets.SIZES} == made
+    assert made == json.loads((tmp_path / "secrets.json").read_text())
     assert inventory["vars"]["scaleboard_topology"] == "split"
     assert inventory["vars"]["ansible_user"] == "admin"
     groups = inventory["children"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from deploy import defaults
 from deploy.ansible import inventory
 from deploy.lab import lab as lab_module
@@ -13,7 +15,8 @@ from loadtest.scaling.observed import SCRAPE_SECONDS
 from loadtest.scaling.settings import Settings
 
 
-def test_a_point_writes_its_pool_and_sizes_into_the_inventory(tmp_path: Path) -> None:
+def test_a_point_writes_its_pool_and_sizes_into_the_inventory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lab_module, "LAB_DIR", tmp_path)  # where the lab's secrets are made
     path = tmp_path / "hosts.yml"
     target = LabTarget(Settings(target="lab"), tmp_path)
     target.lab = lab_module.Lab("split", lab_module.plan("split", 4), app_cpus=0.25, inventory=str(path))
