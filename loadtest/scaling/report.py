@@ -262,8 +262,9 @@ def observed_rows(points: list[Point]) -> list[str]:
         "",
         "The same windows, from the target's Prometheus (scraping every "
         f"{observed.SCRAPE_SECONDS} s): the figures a dashboard of a real deployment shows. The app counters "
-        "count every answer, sign-ins and errors included; Locust's req/s only the successful ones after the "
-        "sign-ins. A dash: not scraped there.",
+        "count what reached the app servers, sign-ins and errors included; Locust also counts what nginx "
+        "answered itself (static files, the microcache's pages). Hosts that share one kernel (the lab's nspawn "
+        "hosts) all report the machine's CPU: compare the machine column above. A dash: not scraped there.",
         "",
         *rows,
         "",
