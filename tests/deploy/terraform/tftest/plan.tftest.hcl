@@ -130,8 +130,7 @@ run "rds_and_alb_replace_the_db_and_lb_servers" {
     topology          = "split"
     use_rds           = true
     use_alb           = true
-    # checkov:skip=CKV_SECRET_6: a plan-only value; nothing is created with it
-    database_password = "a-long-enough-test-password"
+    database_password = "a-long-enough-test-password" # checkov:skip=CKV_SECRET_6: plan only, nothing is created
   }
 
   assert {
