@@ -100,11 +100,13 @@ def check_host_keys(tmp_path: Path) -> None:
     subprocess.run(["ssh-keygen", "-R", lb, "-f", str(aws.KNOWN_HOSTS)], check=True, capture_output=True)
     with aws.KNOWN_HOSTS.open("a") as known:
         known.write(f"{lb} {(tmp_path / 'impostor.pub').read_text()}")
+    # New SSH connections, as a run a minute later makes: the last run's (ControlPersist) would skip the key exchange.
+    (tmp_path / "ssh-control").mkdir()
+    env = {**os.environ, "ANSIBLE_CONFIG": "ansible.cfg", "ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp_path / "ssh-control")}
     try:
         result = subprocess.run(
             [str(REPO / ".venv/bin/ansible"), "all", "-i", str(aws.INVENTORY), "-o", "-m", "ansible.builtin.ping"],
-            cwd=aws.ANSIBLE, env={**os.environ, "ANSIBLE_CONFIG": "ansible.cfg"}, capture_output=True, text=True,
-            timeout=300,
+            cwd=aws.ANSIBLE, env=env, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
     finally:
         aws.KNOWN_HOSTS.write_text(genuine)
