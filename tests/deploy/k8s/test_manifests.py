@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from functools import cache
@@ -13,6 +12,7 @@ import pytest
 import yaml
 from config.env import CONTRACT
 
+from tests.harness import checkov
 from tests.harness.servers import REPO
 
 pytestmark = pytest.mark.skipif(not shutil.which("kubectl"), reason="needs kubectl (it ships kustomize)")
@@ -150,15 +150,7 @@ def test_checkov_has_no_unjustified_findings(tmp_path: Path) -> None:
     their reason in a checkov.io/skip annotation on the resource."""
     for overlay in OVERLAYS:
         (tmp_path / f"{overlay}.yaml").write_text(rendered(overlay))
-    result = subprocess.run(
-        [str(REPO / ".venv/bin/checkov"), "--skip-download", "--framework", "kubernetes", "--compact", "--output",
-         "json", "-d", str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    report = json.loads(result.stdout)
-    failed = [f"{c['check_id']} {c['file_path']} {c['resource']}" for c in report["results"]["failed_checks"]]
-    assert not failed, "\n".join(failed)
+    (report,) = checkov.scan("--framework", "kubernetes", "-d", str(tmp_path))
+    problems = checkov.unaccepted([report])
+    assert not problems, "\n".join(problems)
     assert {Path(c["file_path"]).stem for c in report["results"]["passed_checks"]} == set(OVERLAYS)
-    unexplained = [c["check_id"] for c in report["results"]["skipped_checks"]
-                   if not (c["check_result"].get("suppress_comment") or "").strip()]  # fmt: skip
-    assert not unexplained, unexplained
