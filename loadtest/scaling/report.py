@@ -11,6 +11,7 @@ from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
+from deploy.ansible.inventory import GROUPS
 from deploy.local.cpu_cap import PERIOD_US
 from loadtest.scaling import cost, observed, usl
 from loadtest.scaling.failure import Failure
@@ -247,11 +248,11 @@ def observed_rows(points: list[Point]) -> list[str]:
 
     rows = [
         "| workload | line | units | req/s: Locust / app counters | SQL queries/s | PostgreSQL commits/s | "
-        "connections: most / max | CPU busy, cores (node exporter): app host / db / lb / monitor |",
+        f"connections: most / max | CPU busy, cores (node exporter): {' / '.join(GROUPS)} |",
         "|" + "---|" * 8,
     ]
     for p in seen:
-        cpu = " / ".join(value(p, f"{role}_host_cpu", "{:.2f}") for role in ("app", "db", "lb", "monitor"))
+        cpu = " / ".join(value(p, f"{role}_host_cpu", "{:.2f}") for role in GROUPS)
         rows.append(
             f"| {p.workload} | {p.line} | {p.units} | {p.rps:.1f} / {value(p, 'app_rps')} | {value(p, 'app_sql')} | "
             f"{value(p, 'pg_commits')} | {value(p, 'pg_connections', '{:.0f}')} / "

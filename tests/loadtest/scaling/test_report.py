@@ -78,4 +78,5 @@ def test_what_prometheus_saw_is_a_row_per_point_with_a_dash_where_nothing_was_sc
     point.observed = {"app_rps": 104.2, "app_sql": 310.0, "app_host_cpu": 0.5}
     rows = observed_rows([point])
     assert rows[0] == "## What Prometheus saw"
-    assert rows[-2] == "| front | vertical | 2 | 100.0 / 104.2 | 310.0 | - | - / - | 0.50 / - / - / - |"
+    # Host CPU in the inventory's group order: db / app / lb / monitor.
+    assert rows[-2] == "| front | vertical | 2 | 100.0 / 104.2 | 310.0 | - | - / - | - / 0.50 / - / - |"
