@@ -34,20 +34,8 @@ def test_hold_the_stack_and_a_lab(stack, booted_lab):
 """
 
 
-def processes_mentioning(text: str) -> list[str]:
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            argv = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if text in argv and int(cmdline.parent.name) != os.getpid():
-            found.append(argv)
-    return found
-
-
 def left_behind(runner_pid: int, stack_dir: str) -> list[str]:
-    left = [f"process: {argv}" for argv in processes_mentioning(stack_dir)]
+    left = [f"process: {argv}" for argv in leftovers.processes_mentioning(stack_dir)]
     left += [f"lab host: {root}" for root in lab_module.running_hosts().values()]
     left += [f"bridge {lab_module.BRIDGE}"] if Path(f"/sys/class/net/{lab_module.BRIDGE}").exists() else []
     left += [f"veth {veth.name}" for veth in Path("/sys/class/net").glob("vb-sb-*")]
@@ -77,7 +65,7 @@ def test_sigterm_to_make_test_leaves_no_process_host_veth_or_directory(tmp_path:
             time.sleep(1)
         pid, stack_dir = ready.read_text().split(" ", 1)
         pytest_pid = int(pid)
-        assert processes_mentioning(stack_dir), "the stack runs"
+        assert leftovers.processes_mentioning(stack_dir), "the stack runs"
         assert lab_module.running_hosts(), "the lab runs"
         # Another checkout's `make lab-up` finds this lab and says how to remove it, before booting anything.
         other = tmp_path / "other-checkout"

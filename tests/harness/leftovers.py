@@ -36,6 +36,19 @@ def scratch_dir(kind: str) -> Path:
     return path
 
 
+def processes_mentioning(text: str) -> list[str]:
+    """Command lines of live processes, other than this one, that contain `text` (a scratch directory, say)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # it ended meanwhile
+            continue
+        if text in argv and int(cmdline.parent.name) != os.getpid():
+            found.append(argv)
+    return found
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from deploy.local.cpu_cap import CGROUP_ROOT, GROUP_PREFIX
+from tests.harness import leftovers
 from tests.harness.requires import needs
 from tests.loadtest.conftest import run_bench
 
@@ -19,19 +20,6 @@ def _cgroup_children() -> set[str]:
         if parent.is_dir():
             groups |= {child.name for child in parent.iterdir() if child.is_dir()}
     return groups
-
-
-def _processes_in(directory: Path) -> list[str]:
-    """Command lines of live processes that name `directory` (a Prometheus's data directory, say)."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            argv = cmdline.read_bytes().decode(errors="replace")
-        except OSError:  # it ended meanwhile
-            continue
-        if str(directory) in argv:
-            found.append(argv.replace("\0", " "))
-    return found
 
 
 @pytest.mark.live
@@ -88,4 +76,4 @@ def test_quick_bench_measures_the_lines_both_workloads_a_kill_and_the_bill(bench
     # Caps and processes are gone afterwards.
     assert {group for group in _cgroup_children() if group.startswith(stack_dir.name)} == set()
     assert not (stack_dir / "state.json").exists()
-    assert _processes_in(stack_dir) == []
+    assert leftovers.processes_mentioning(str(stack_dir)) == []
