@@ -65,9 +65,13 @@ def test_quick_bench_measures_the_lines_both_workloads_a_kill_and_the_bill(bench
         observed = {(row["workload"], row["line"], int(row["units"])): row for row in csv.DictReader(rows)}
     measured = {key for key, row in points.items() if float(row["rps"])}
     assert measured <= set(observed)
-    for key in measured:
+    for key in measured - {("front", "cached", 2)}:
         assert float(observed[key]["app_rps"]) > 0, observed[key]
         assert float(observed[key]["app_sql"]) > 0, observed[key]
+    # The cached front page reaches the app servers only on a miss, about once per TTL: in a few seconds' window
+    # their counters may not move at all. Prometheus sees what Locust's figures imply: nginx answered the rest.
+    cached_seen = observed[("front", "cached", 2)]
+    assert float(cached_seen["app_rps"]) < float(cached["rps"]) / 4, (cached_seen, cached)
     report = (out / "report.md").read_text()
     assert "## What Prometheus saw" in report
     assert report.index("## Conclusion") < report.index("## Points")
