@@ -71,6 +71,15 @@ LOCUST_WORKERS ?= 2
 # e.g. `make deploy INVENTORY=lab ANSIBLE_ARGS="--limit sb-app1"`. LABEL names a release (make release).
 INVENTORY ?= lab
 ANSIBLE_ARGS ?=
+# make backup / make restore: the backup's type, and a time to restore to ("2026-12-03 05:00:00+00").
+BACKUP_TYPE ?= full
+TARGET_TIME ?=
+# make restore-drill: seconds of writes left to WAL archiving before the loss (archive_timeout is 60 s), and
+# CONFIRM=1 to run it on an inventory other than the lab (it rolls that database back in time).
+DRILL_TAIL_SECONDS ?= 10
+CONFIRM ?=
+# make lab-replace: the lab host to lose and boot fresh.
+LAB_HOST ?= sb-db
 LABEL ?=
 PLAYBOOK = cd deploy/ansible && ANSIBLE_CONFIG=ansible.cfg ../../$(BIN)/ansible-playbook -i inventories/$(INVENTORY)/hosts.yml \
 	$(ANSIBLE_ARGS)
@@ -290,6 +299,18 @@ deploy: ansible-deps release ## Roll the current tree out to INVENTORY's app ser
 rollback: ansible-deps ## Switch INVENTORY's app servers back one release, one at a time, drained
 	$(PLAYBOOK) rollback.yml
 
+.PHONY: backup
+backup: ansible-deps ## Back up INVENTORY's database now with pgBackRest (BACKUP_TYPE=full|diff|incr; timers do it daily)
+	$(PLAYBOOK) backup.yml -e pgbackrest_backup_type=$(BACKUP_TYPE)
+
+.PHONY: restore
+restore: ansible-deps ## Restore INVENTORY's database from its backups: to TARGET_TIME, else to the last archived WAL
+	$(PLAYBOOK) restore.yml $(if $(TARGET_TIME),-e '{"pgbackrest_target_time": "$(TARGET_TIME)"}')
+
+.PHONY: restore-drill
+restore-drill: ansible-deps ## Lose INVENTORY's db host mid-write and restore it: data lost (RPO), time to serve (RTO)
+	$(BIN)/python -m deploy.restore_drill --inventory $(INVENTORY) --tail-seconds $(DRILL_TAIL_SECONDS) $(if $(CONFIRM),--confirm)
+
 .PHONY: lab-up
 lab-up: setup ## Fresh Debian 12 hosts (nspawn, root) and their inventory (TOPOLOGY APP_SERVERS CPUS_PER_SERVER)
 	$(BIN)/python -m deploy.lab.lab up --topology $(TOPOLOGY) --app-servers $(APP_SERVERS) \
@@ -302,6 +323,10 @@ lab-provision: ## Converge the lab with site.yml (same as `make provision INVENT
 .PHONY: lab-status
 lab-status: setup ## List the lab's hosts and whether they answer SSH
 	$(BIN)/python -m deploy.lab.lab status
+
+.PHONY: lab-replace
+lab-replace: setup ## Kill lab host LAB_HOST (e.g. sb-db) without warning; boot a fresh one with its name and address
+	$(BIN)/python -m deploy.lab.lab replace --host "$(LAB_HOST)"
 
 .PHONY: lab-down
 lab-down: setup ## Remove the lab's hosts, bridge, NAT rule and inventory

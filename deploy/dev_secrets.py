@@ -18,18 +18,21 @@ import sys
 from pathlib import Path
 
 # The inventory variables site.yml requires, with how many random bytes each gets.
-SIZES = {"scaleboard_secret_key": 48, "scaleboard_db_password": 24}
+SIZES = {"scaleboard_secret_key": 48, "scaleboard_db_password": 24, "scaleboard_backup_cipher_pass": 32}
 
 
 def ensure(path: Path) -> dict[str, str]:
-    """The secrets in `path`, made first if it is missing or lacks one."""
+    """The secrets in `path`; those it lacks (all, if it is missing) are made and added. Existing values are
+    kept: a lab made before a secret was added keeps its database password."""
     try:
-        values = json.loads(path.read_text())
+        found = json.loads(path.read_text())
     except (OSError, ValueError):
-        values = {}
-    if isinstance(values, dict) and all(isinstance(values.get(name), str) and values[name] for name in SIZES):
-        return {name: values[name] for name in SIZES}
-    values = {name: secrets.token_urlsafe(size) for name, size in SIZES.items()}
+        found = {}
+    found = found if isinstance(found, dict) else {}
+    kept = {name: value for name, value in found.items() if name in SIZES and isinstance(value, str) and value}
+    if kept.keys() == SIZES.keys():
+        return kept
+    values = {name: kept.get(name) or secrets.token_urlsafe(size) for name, size in SIZES.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)  # so the mode below is the file's, whoever made the old one
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -4,6 +4,7 @@
          [CPUS_PER_SERVER=0.5]                              # app hosts held to 0.5 CPU each (cgroup quota)
     make lab-provision                                  # site.yml against them over SSH
     make lab-status / make lab-down                     # what runs / remove hosts, bridge and NAT rules
+    make lab-replace LAB_HOST=sb-db                     # a host lost without warning, a fresh one instead
 
 Each host is a real systemd (PID 1) with sshd, its own network namespace and a static address on
 10.77.0.0/24; the machine is the gateway and NATs them to the package registries. Like a cloud image,
@@ -307,6 +308,27 @@ def kill(host: Host) -> None:
         os.killpg(host.pid, signal.SIGKILL)
 
 
+def replace(name: str) -> Host:
+    """A host lost without warning, and a fresh one in its place: the same name and address, a new disk and
+    new host keys, nothing installed. What a restore drill starts from."""
+    lab = Lab.load()
+    host = next((h for h in lab.hosts if h.name == name), None) if lab else None
+    if lab is None or host is None:
+        known = ", ".join(h.name for h in lab.hosts) if lab else "none: `make lab-up` first"
+        raise LabError(f"no lab host named {name!r} (hosts: {known})")
+    kill(host)  # no shutdown: the host stops as a crashed server does, mid-write
+    deadline = time.monotonic() + 30
+    while alive(host.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if alive(host.pid):
+        raise LabError(f"{name} (nspawn pid {host.pid}) did not stop; `make lab-down` and start again")
+    host.pid = boot(host, prepare_host(host, ensure_rootfs(), lab.key.with_suffix(".pub").read_text()), lab.cap(host))
+    lab.save()
+    wait_for_ssh(host)
+    print(f"lab: {name} {host.address} replaced by a fresh host; next: make provision ANSIBLE_ARGS='--limit {name}'")
+    return host
+
+
 def down() -> None:
     """Remove the lab running on this machine, whichever checkout started it, and this checkout's."""
     running = running_hosts()
@@ -359,7 +381,8 @@ def interrupt(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("command", choices=["up", "down", "status", "replace"])
+    parser.add_argument("--host", help="replace: the host to lose and boot fresh")
     parser.add_argument("--topology", default="all-in-one")
     parser.add_argument("--app-servers", type=int, default=2)
     parser.add_argument("--cpus-per-server", type=float, default=0, help="CPU cap per app host, e.g. 0.5 (root)")
@@ -370,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
             up(args.topology, args.app_servers, args.cpus_per_server)
         elif args.command == "down":
             down()
+        elif args.command == "replace":
+            replace(args.host or "")
         else:
             return 0 if status() else 1
     except (LabError, CpuCapError) as exc:

@@ -12,20 +12,23 @@ from deploy import dev_secrets
 def test_made_once_random_owner_only_and_kept(tmp_path: Path) -> None:
     path = tmp_path / "lab" / "secrets.json"
     made = dev_secrets.ensure(path)
-    assert set(made) == {"scaleboard_secret_key", "scaleboard_db_password"}
+    assert set(made) == {"scaleboard_secret_key", "scaleboard_db_password", "scaleboard_backup_cipher_pass"}
+    assert len(made["scaleboard_backup_cipher_pass"]) >= 20  # the pgbackrest role's minimum
     assert len(made["scaleboard_secret_key"]) >= 50  # Django warns below 50 characters
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert dev_secrets.ensure(path) == made
     assert dev_secrets.ensure(tmp_path / "other.json") != made
 
 
-def test_a_file_missing_a_value_is_made_again_whole(tmp_path: Path) -> None:
+def test_a_value_the_file_lacks_is_added_and_the_others_are_kept(tmp_path: Path) -> None:
+    # A lab made before the backup passphrase existed keeps its database password: its hosts still use it.
     path = tmp_path / "secrets.json"
-    path.write_text(json.dumps({"scaleboard_secret_key": "kept?"}))
+    path.write_text(json.dumps({"scaleboard_secret_key": "kept", "scaleboard_db_password": "", "other": "x"}))
     path.chmod(0o644)
     made = dev_secrets.ensure(path)
-    assert made["scaleboard_secret_key"] != "kept?"
-    assert made["scaleboard_db_password"]
+    assert made["scaleboard_secret_key"] == "kept"
+    assert made["scaleboard_db_password"], "an empty value is made again"
+    assert made["scaleboard_backup_cipher_pass"]
     assert json.loads(path.read_text()) == made
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 

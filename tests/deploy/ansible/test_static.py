@@ -17,7 +17,8 @@ from tests.harness.servers import REPO
 
 ANSIBLE = REPO / "deploy" / "ansible"
 BIN = REPO / ".venv" / "bin"
-PLAYBOOKS = ["site.yml", "deploy.yml", "rollback.yml"]
+# Every playbook at the top of deploy/ansible (requirements.yml lists collections).
+PLAYBOOKS = sorted(path.name for path in ANSIBLE.glob("*.yml") if path.name != "requirements.yml")
 
 
 def run(*argv: str | Path, cwd: Path = ANSIBLE) -> subprocess.CompletedProcess[str]:

@@ -122,6 +122,7 @@ def test_make_deploy_aws_then_aws_scale_serve_through_the_lb(moto: Moto, moto_ro
     # Grafana's apt repository is out of these machines' reach (package registries only); the rest is AWS's default.
     secrets.write_text("scaleboard_secret_key: rehearsal-only-secret-key-0123456789-abcdefghijklmnop\n"
                        "scaleboard_db_password: rehearsal-only-db-password\n"
+                       "scaleboard_backup_cipher_pass: rehearsal-only-backup-passphrase\n"
                        "monitoring_grafana_install: false\n")  # fmt: skip
     env = {**os.environ, "TF_DIR": str(moto_root), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "SSH_TIMEOUT": "300", "ANSIBLE_ARGS": f"-e @{secrets}"}  # fmt: skip

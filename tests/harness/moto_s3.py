@@ -1,0 +1,109 @@
+"""moto's S3 over TLS on an address of this machine: an object store the lab's hosts can reach, as pgBackRest
+needs (it speaks S3 over TLS only). nginx terminates TLS in front of moto, as a load balancer does in front of
+a real store: moto's own TLS server answers HTTP/1.0 and closes without TLS's close_notify, which pgBackRest
+reports as "unexpected eof". The certificate is made for the address, signed by itself, and handed to the
+client as its CA. The address is in it twice: as an IP name (Python's ssl matches only those) and as a DNS
+name (pgBackRest 2.45, Debian 12's, compares the host it was given with DNS names only)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+import boto3
+
+from tests.harness.servers import free_port
+
+ACCESS_KEY = SECRET_KEY = "testing"  # moto's own test credentials
+REGION = "us-east-1"
+# Streams bodies both ways (WAL segments and backup files), so nginx's workers need no temp files.
+NGINX_CONF = """daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/nginx-error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    server {{
+        listen {address}:{port} ssl;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        client_max_body_size 0;
+        proxy_request_buffering off;
+        proxy_buffering off;
+        location / {{
+            proxy_pass http://127.0.0.1:{moto_port};
+            proxy_http_version 1.1;
+            proxy_set_header Host $http_host;  # S3 signs the Host header
+        }}
+    }}
+}}
+"""
+
+
+class MotoS3:
+    def __init__(self, address: str, workdir: Path) -> None:
+        self.address, self.workdir, self.port = address, workdir, free_port()
+        self.ca = workdir / "s3-cert.pem"
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.address}:{self.port}"
+
+    def __enter__(self) -> MotoS3:
+        key = self.workdir / "s3-key.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                        f"/CN={self.address}", "-addext", f"subjectAltName=IP:{self.address},DNS:{self.address}",
+                        "-keyout", str(key), "-out", str(self.ca)], check=True, capture_output=True)  # fmt: skip
+        moto_port = free_port()
+        (self.workdir / "nginx.conf").write_text(
+            NGINX_CONF.format(
+                dir=self.workdir, address=self.address, port=self.port, cert=self.ca, key=key, moto_port=moto_port
+            )
+        )
+        self.processes = [
+            subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+            subprocess.Popen(["nginx", "-p", str(self.workdir), "-c", str(self.workdir / "nginx.conf")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        ]  # fmt: skip
+        deadline = time.monotonic() + 30
+        for address, port in (("127.0.0.1", moto_port), (self.address, self.port)):
+            while True:
+                try:
+                    socket.create_connection((address, port), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or any(p.poll() is not None for p in self.processes):
+                        self.__exit__(None, None, None)
+                        raise RuntimeError(f"moto's S3 did not start on {self.url}") from None
+                    time.sleep(0.2)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=10)
+
+    def client(self):  # type: ignore[no-untyped-def]  # boto3 clients are typed by stubs this project lacks
+        return boto3.client("s3", endpoint_url=self.url, region_name=REGION, aws_access_key_id=ACCESS_KEY,
+                            aws_secret_access_key=SECRET_KEY, verify=str(self.ca))  # fmt: skip
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+    def repository_vars(self, bucket: str, path: str) -> dict[str, str]:
+        """The pgbackrest role's variables for a repository in `bucket` under `path`."""
+        return {"pgbackrest_repo_type": "s3", "pgbackrest_repo_path": path, "pgbackrest_s3_bucket": bucket,
+                "pgbackrest_s3_region": REGION, "pgbackrest_s3_endpoint": self.address,
+                "pgbackrest_s3_port": str(self.port), "pgbackrest_s3_uri_style": "path",
+                "pgbackrest_s3_key_type": "shared", "pgbackrest_s3_key": ACCESS_KEY,
+                "pgbackrest_s3_key_secret": SECRET_KEY, "pgbackrest_s3_ca": self.ca.read_text()}  # fmt: skip
