@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LAB_DIR = Path(os.environ.get("LAB_DIR", ROOT / ".var" / "lab"))
 INVENTORY = ROOT / "deploy" / "ansible" / "inventories" / "lab" / "hosts.yml"
 ROOTFS_CACHE = ROOT / ".var" / "images" / "lab-bookworm.tar"
+# What outlives a host, not the lab: a db host's backup repository (see volumes()).
+VOLUMES = LAB_DIR / "volumes"
 PACKAGES = "systemd-sysv,dbus,openssh-server,python3,sudo,iproute2,procps,systemd-resolved,ca-certificates,netbase"
 BRIDGE = "sblab0"
 SUBNET = "10.77.0"  # /24; the machine is .1, hosts from .10
@@ -189,6 +191,17 @@ def prepare_host(host: Host, rootfs_tar: Path, public_key: str) -> Path:
     return root
 
 
+def volumes(host: Host) -> list[str]:
+    """nspawn --bind options for the host's volumes, made if missing. A db host keeps its backup repository
+    (pgBackRest's posix default, /var/lib/pgbackrest) on the machine, as a cloud server keeps one on an attached
+    volume: it outlives the host (`make lab-replace`, the restore drill) and goes with the lab."""
+    if "db" not in host.groups:
+        return []
+    backups = VOLUMES / host.name / "pgbackrest"
+    backups.mkdir(parents=True, exist_ok=True)
+    return [f"--bind={backups}:/var/lib/pgbackrest"]
+
+
 def boot(host: Host, root: Path, cap: CpuCap | None = None) -> int:
     if cap:
         cap.create()
@@ -196,7 +209,7 @@ def boot(host: Host, root: Path, cap: CpuCap | None = None) -> int:
     process = subprocess.Popen(
         ["systemd-nspawn", "-D", str(root), "-M", host.name, f"--hostname={host.name}", "-b",
          f"--network-bridge={BRIDGE}", "--register=no", "--keep-unit",
-         f"--bind-ro={LAB_DIR / f'{host.name}.network'}:/etc/systemd/network/10-host0.network"],
+         f"--bind-ro={LAB_DIR / f'{host.name}.network'}:/etc/systemd/network/10-host0.network", *volumes(host)],
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         # The container joins its cap before nspawn execs: everything it runs is held to the quota.
         preexec_fn=cap.join if cap else None,
@@ -249,6 +262,7 @@ def up(topology: str = "all-in-one", app_servers: int = 2, app_cpus: float = 0) 
             "`make lab-down`, from this or any checkout, removes it"
         )
     LAB_DIR.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(VOLUMES, ignore_errors=True)  # a new lab's database starts a new repository
     lab = Lab(topology, hosts, app_cpus=app_cpus)
     if not lab.key.exists():
         run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "scaleboard-lab", "-f", str(lab.key))
@@ -350,6 +364,7 @@ def down() -> None:
                     cap.remove()
             Path(lab.inventory).unlink(missing_ok=True)
         shutil.rmtree(lab_dir / "hosts", ignore_errors=True)
+        shutil.rmtree(lab_dir / VOLUMES.name, ignore_errors=True)
         (lab_dir / "state.json").unlink(missing_ok=True)
     while run("iptables", "-t", "nat", "-D", *NAT_RULE, check=False).returncode == 0:
         pass

@@ -121,3 +121,14 @@ def test_a_killed_host_leaves_no_process_or_veth_behind() -> None:
         assert not Path(f"/sys/class/net/vb-{host.name}").exists(), "the host's veth is still there"
     finally:
         subprocess.run(["make", "--no-print-directory", "lab-down"], cwd=REPO, capture_output=True, timeout=300)
+
+
+def test_a_db_host_keeps_its_backups_on_a_volume_that_outlives_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The restore drill replaces the db host: a repository inside it would go with it.
+    monkeypatch.setattr(lab, "VOLUMES", tmp_path / "volumes")
+    db, app = (lab.Host("sb-db", "10.77.0.10", ["db"]), lab.Host("sb-app1", "10.77.0.21", ["app"]))
+    assert lab.volumes(db) == [f"--bind={tmp_path / 'volumes/sb-db/pgbackrest'}:/var/lib/pgbackrest"]
+    assert (tmp_path / "volumes/sb-db/pgbackrest").is_dir()
+    assert lab.volumes(app) == []
