@@ -130,6 +130,8 @@ def run(drill: Drill, tail_seconds: float, archived_marks: int = 4) -> dict[str,
     if survived[:archived_marks] != list(range(1, archived_marks + 1)):
         raise DrillError(f"marks archived before the loss are missing after the restore: {survived}")
     last_kept = max(survived)
+    if survived != list(range(1, last_kept + 1)):  # WAL replays in order: a gap is a broken archive
+        raise DrillError(f"the restored marks have a gap: {survived}")
     rpo = drill.marks[n] - drill.marks[last_kept]
     # A time between two archived marks: the restore must stop exactly there.
     before = archived_marks // 2
