@@ -65,11 +65,9 @@ def test_quick_bench_measures_the_lines_both_workloads_a_kill_and_the_bill(bench
         observed = {(row["workload"], row["line"], int(row["units"])): row for row in csv.DictReader(rows)}
     measured = {key for key, row in points.items() if float(row["rps"])}
     assert measured <= set(observed)
-    uncached = measured - {("front", "cached", 2)}
-    saw_load = {key for key in uncached if float(observed[key]["app_rps"]) > 0 and float(observed[key]["app_sql"]) > 0}
-    # Open defect: in CI (2026-12-03) one point (mix, horizontal, 2 units, after the kill) read 0.0 req/s from
-    # Prometheus while Locust measured it; not reproduced here yet. Every other point must have been seen.
-    assert len(saw_load) >= len(uncached) - 1, {key: observed[key] for key in uncached - saw_load}
+    for key in measured - {("front", "cached", 2)}:
+        assert float(observed[key]["app_rps"]) > 0, observed[key]
+        assert float(observed[key]["app_sql"]) > 0, observed[key]
     # The cached front page reaches the app servers only on a miss, about once per TTL: in a few seconds' window
     # their counters may not move at all. Prometheus sees what Locust's figures imply: nginx answered the rest.
     cached_seen = observed[("front", "cached", 2)]
