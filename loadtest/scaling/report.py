@@ -486,8 +486,9 @@ def write(
         f"vertical = one app server of N units with "
         f"{settings.workers_per_unit} workers per unit, horizontal = N one-unit servers behind nginx, both with "
         f"nginx's microcache off; cached = the horizontal line with it on. SLO: p95 <= "
-        f"{settings.slo_p95_ms:g} ms, errors < 0.1 %. Steps of {settings.step_seconds:g} s of closed-loop users "
-        f"without think time. Prices: AWS on-demand, {prices.region}, {prices.date} (deploy/terraform/prices.toml).",
+        f"{settings.slo_p95_ms:g} ms, errors < 0.1 %. Steps of closed-loop users without think time: a warm-up "
+        f"(the mix's sign-ins), then {settings.step_seconds:g} s measured. Prices: AWS on-demand, {prices.region}, "
+        f"{prices.date} (deploy/terraform/prices.toml).",
         "",
         "## Conclusion",
         "",

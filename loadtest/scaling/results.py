@@ -82,6 +82,8 @@ class Point:
 
 
 def invalid_because(step: steps.Step, processes: int) -> str:
+    if step.unsettled:
+        return "sign-ins ran into the measured window (a longer STEP_SECONDS gives them time)"
     if step.cpu["generator"] >= GENERATOR_LIMIT * processes:
         return f"load generator saturated ({step.cpu['generator']:.2f} of {processes} core(s))"
     if step.cpu["machine"] >= MACHINE_LIMIT * CORES:
@@ -113,7 +115,8 @@ def search(target: steps.Target, workload: Workload, point: Point, settings: Set
     best: steps.Step | None = None
     flat = 0
     for users in settings.user_steps(point.units, workload.fewest_users):
-        step = steps.run(target, workload, users, settings.step_seconds,
+        # The warm-up (and the mix's sign-ins) comes first; STEP_SECONDS is the steady part measured after it.
+        step = steps.run(target, workload, users, workload.warmup_seconds + settings.step_seconds,
                          workdir / f"{workload.name}-{point.line}-{point.units}u-{users}users",
                          settings.locust_processes)  # fmt: skip
         within = step.p95_ms <= settings.slo_p95_ms and step.error_ratio < MAX_ERROR_RATIO and step.requests > 0

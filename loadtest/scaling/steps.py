@@ -104,6 +104,9 @@ class Step:
     seconds: float = 0.0  # the measured window
     measured_from_s: float = 0.0  # where the window starts, in seconds from the step's start
     window: tuple[float, float] = (0.0, 0.0)  # the measured window, Unix time: what Prometheus is asked about
+    # Sign-ins still ran in the window: it had to start before they ended to keep MIN_WINDOW_SECONDS, so its
+    # figures mix the set-up with the steady state (the servers' own counters can stall on the hashes).
+    unsettled: bool = False
     requests: int = 0
     errors: int = 0
     rate_limited: int = 0
@@ -169,11 +172,16 @@ def summarise(
     step.timeline = [(s, per_second.get(s, [0, 0])[0], per_second.get(s, [0, 0])[1]) for s in seconds]
 
 
+def setup_done(rows: list[tuple[float, str, int, float, bool]]) -> float:
+    """When the last sign-in finished (a password hash per user, which would otherwise weigh on the steady
+    state's latency and CPU); 0 for a workload without any."""
+    return max((at for at, name, *_ in rows if name in SETUP_REQUESTS), default=0.0)
+
+
 def window(rows: list[tuple[float, str, int, float, bool]], earliest: float, end: float) -> float:
-    """Where the measured window starts: after the warm-up and after the last sign-in finished (a
-    password hash per user, which would otherwise weigh on the steady state's latency and CPU)."""
-    setup_done = max((at for at, name, *_ in rows if name in SETUP_REQUESTS), default=0.0)
-    return min(max(earliest, setup_done + 0.5), end - MIN_WINDOW_SECONDS)
+    """Where the measured window starts: after the warm-up and half a second after the last sign-in, but
+    no later than MIN_WINDOW_SECONDS before the end."""
+    return min(max(earliest, setup_done(rows) + 0.5), end - MIN_WINDOW_SECONDS)
 
 
 def run(
@@ -249,5 +257,6 @@ def run(
     summarise(step, rows, started, (first[0], last[0]))
     step.measured_from_s = first[0] - started
     step.window = (first[0], last[0])
+    step.unsettled = setup_done(rows) > first[0]
     step.db = DbActivity.parse(sampled[0] if sampled else "")
     return step

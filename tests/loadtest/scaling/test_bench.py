@@ -65,7 +65,11 @@ def test_quick_bench_measures_the_lines_both_workloads_a_kill_and_the_bill(bench
         observed = {(row["workload"], row["line"], int(row["units"])): row for row in csv.DictReader(rows)}
     measured = {key for key, row in points.items() if float(row["rps"])}
     assert measured <= set(observed)
-    for key in measured - {("front", "cached", 2)}:
+    # A window that still held sign-ins is marked invalid: the app's counters stall while every worker hashes a
+    # password. The front page has no sign-ins, so its points are always checked.
+    settled = {key for key in measured if not points[key]["note"].startswith("sign-ins ran into")}
+    assert {key for key in points if key[0] == "front"} <= settled
+    for key in settled - {("front", "cached", 2)}:
         assert float(observed[key]["app_rps"]) > 0, observed[key]
         assert float(observed[key]["app_sql"]) > 0, observed[key]
     # The cached front page reaches the app servers only on a miss, about once per TTL: in a few seconds' window

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.scaling.steps import DbActivity, Step, read_requests, summarise, window
+from loadtest.scaling.results import invalid_because
+from loadtest.scaling.steps import DbActivity, Step, read_requests, setup_done, summarise, window
 
 
 def test_only_the_window_counts_and_sign_ins_and_rate_limits_are_apart(tmp_path: Path) -> None:
@@ -43,3 +44,12 @@ def test_the_window_starts_after_the_warm_up_and_the_last_sign_in() -> None:
     assert window(rows, earliest=12, end=30) == 14.5
     assert window(rows[:1], earliest=12, end=30) == 12
     assert window(rows, earliest=12, end=16) == 13  # never shorter than three seconds
+
+
+def test_a_step_whose_sign_ins_ran_into_its_window_is_invalid() -> None:
+    rows = [(10.0, "/", 200, 5.0, False), (14.0, "POST /login", 200, 900.0, False)]
+    start = window(rows, earliest=12, end=16)
+    assert setup_done(rows) == 14 > start  # what steps.run records as `unsettled`
+    cpu = {"generator": 0.1, "machine": 0.5}
+    assert "sign-ins ran into the measured window" in invalid_because(Step(4, cpu=cpu, unsettled=True), 1)
+    assert invalid_because(Step(4, cpu=cpu), 1) == ""
