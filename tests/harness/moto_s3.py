@@ -1,9 +1,8 @@
 """moto's S3 over TLS on an address of this machine: an object store the lab's hosts can reach, as pgBackRest
 needs (it speaks S3 over TLS only). nginx terminates TLS in front of moto, as a load balancer does in front of
 a real store: moto's own TLS server answers HTTP/1.0 and closes without TLS's close_notify, which pgBackRest
-reports as "unexpected eof". The certificate is made for the address, signed by itself, and handed to the
-client as its CA. The address is in it twice: as an IP name (Python's ssl matches only those) and as a DNS
-name (pgBackRest 2.45, Debian 12's, compares the host it was given with DNS names only)."""
+reports as "unexpected eof". The certificate is made for the address (tests/harness/certs.py) and handed to the
+client as its CA."""
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ from types import TracebackType
 
 import boto3
 
+from tests.harness.certs import self_signed
 from tests.harness.servers import free_port
 
 ACCESS_KEY = SECRET_KEY = "testing"  # moto's own test credentials
@@ -47,7 +47,7 @@ http {{
 class MotoS3:
     def __init__(self, address: str, workdir: Path) -> None:
         self.address, self.workdir, self.port = address, workdir, free_port()
-        self.ca = workdir / "s3-cert.pem"
+        self.ca = workdir / "s3-cert.pem"  # written on entering
         self.processes: list[subprocess.Popen[bytes]] = []
 
     @property
@@ -55,10 +55,7 @@ class MotoS3:
         return f"https://{self.address}:{self.port}"
 
     def __enter__(self) -> MotoS3:
-        key = self.workdir / "s3-key.pem"
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                        f"/CN={self.address}", "-addext", f"subjectAltName=IP:{self.address},DNS:{self.address}",
-                        "-keyout", str(key), "-out", str(self.ca)], check=True, capture_output=True)  # fmt: skip
+        self.ca, key = self_signed(self.address, self.workdir, "s3")
         moto_port = free_port()
         (self.workdir / "nginx.conf").write_text(
             NGINX_CONF.format(

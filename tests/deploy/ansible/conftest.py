@@ -109,5 +109,7 @@ def sign_up(base_url: str, username: str) -> tuple[int, str]:
         "csrfmiddlewaretoken": token.group(1), "username": username,
         "password1": "correct horse battery", "password2": "correct horse battery",
     }).encode()  # fmt: skip
-    response = opener.open(urllib.request.Request(f"{base_url}/signup", data=data), timeout=15)  # noqa: S310
+    # A browser's POST names its origin; over HTTPS Django's CSRF check requires it (or a Referer).
+    request = urllib.request.Request(f"{base_url}/signup", data=data, headers={"Origin": base_url})  # noqa: S310
+    response = opener.open(request, timeout=15)
     return response.status, response.read().decode()

@@ -3,12 +3,26 @@ Prometheus."""
 
 from __future__ import annotations
 
+import http.client
+import re
+import socket
+import ssl
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from deploy.lab import lab as lab_module
 from tests.deploy.ansible.conftest import RunningLab, changed_per_host, check_site, make, needs_lab, ufw_rules
+from tests.harness.pebble import Pebble
 from tests.harness.prometheus import api, by_instance, eventually
+from tests.harness.requires import needs
 from tests.harness.servers import get
 
 pytestmark = needs_lab
 TOPOLOGY = "all-in-one"
+ADMIN = "10.77.0.1"
+DOMAIN = "aio.scaleboard.test"
 
 
 def test_site_answers_and_nginx_serves_static_files(running_lab: RunningLab) -> None:
@@ -21,6 +35,8 @@ def test_second_converge_changes_nothing(running_lab: RunningLab) -> None:
     output, seconds = make("lab-provision")
     print(f"\nall-in-one: second converge {seconds:.0f} s")
     assert changed_per_host(output) == {"sb-aio": 0}, output[-4000:]
+    # No domain, no TLS: the run ends saying so.
+    assert "passwords and session cookies cross" in output
 
 
 def test_only_ssh_web_and_the_monitoring_pages_are_open(running_lab: RunningLab) -> None:
@@ -39,3 +55,70 @@ def test_prometheus_reads_the_app_on_its_unix_socket_and_every_exporter(running_
     eventually(lambda: by_instance(prometheus, counted).get("sb-aio", 0) > 0, 30, "the app's requests counted")
     # ...through nginx's loopback listener only: /metrics stays closed to the world.
     assert get(f"{running_lab.url}/metrics")[0] == 403
+
+
+def served_certificate(address: str, root: Path) -> dict[str, Any]:
+    """The certificate nginx serves for DOMAIN on address:443, verified against `root` and the name."""
+    context = ssl.create_default_context(cafile=str(root))
+    with (
+        socket.create_connection((address, 443), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname=DOMAIN) as tls,
+    ):
+        return dict(tls.getpeercert() or {})
+
+
+def https_headers(address: str, path: str, root: Path) -> str:
+    """The response headers of https://DOMAIN<path> (curl: the name resolved to `address`, `root` trusted)."""
+    return subprocess.run(
+        ["curl", "-sS", "-o", "/dev/null", "-D", "-", "--resolve", f"{DOMAIN}:443:{address}", "--cacert", str(root),
+         f"https://{DOMAIN}{path}"], check=True, capture_output=True, text=True, timeout=30,
+    ).stdout  # fmt: skip
+
+
+@needs("pebble", "pebble-challtestsrv", "curl")
+def test_a_domain_gets_a_certificate_from_an_acme_ca_and_renews_it_from_the_timer(
+    running_lab: RunningLab, tmp_path: Path
+) -> None:
+    """scaleboard_domain set: certbot gets a certificate from Pebble (Let's Encrypt's test CA) through nginx's
+    HTTP-01 answer, nginx serves it with its chain, HTTP redirects, cookies are Secure, one HSTS header is sent;
+    certbot's timer unit renews it and nginx serves the new one. Run last: the site stays on HTTPS."""
+    host = running_lab.host("sb-aio")
+    with Pebble(ADMIN, tmp_path) as pebble:
+        pebble.point(DOMAIN, host.address)
+        tls = {"scaleboard_domain": DOMAIN, "scaleboard_acme_email": "ops@scaleboard.test",
+               "tls_acme_directory": pebble.directory, "tls_acme_server_ca": pebble.ca.read_text()}  # fmt: skip
+        lab_module.write_inventory(running_lab.lab, host_vars={"sb-aio": tls})
+        _, seconds = make("lab-provision")
+        root = pebble.roots()
+        first = served_certificate(host.address, root)
+        assert ("DNS", DOMAIN) in first["subjectAltName"]
+        print(f"\nall-in-one: converge to HTTPS with an ACME certificate {seconds:.0f} s")
+
+        # Plain HTTP answers with a redirect to the same URL over HTTPS; the site works there.
+        plain = http.client.HTTPConnection(host.address, 80, timeout=10)
+        plain.request("GET", "/post/1?x=1", headers={"Host": DOMAIN})
+        answer = plain.getresponse()
+        assert (answer.status, answer.getheader("Location")) == (301, f"https://{DOMAIN}/post/1?x=1")
+        headers = https_headers(host.address, "/signup", root)
+        assert headers.startswith("HTTP/2 200"), headers
+        assert len(re.findall(r"^strict-transport-security:", headers, re.I | re.M)) == 1, headers
+        assert re.search(r"^set-cookie: csrftoken=[^\n]*; Secure", headers, re.I | re.M), headers
+
+        # The expiry reaches Prometheus (the certificate alerts read it).
+        prometheus = f"http://{host.address}:9090"
+        expiry = 'scaleboard_tls_certificate_expiry_timestamp_seconds{job="node"}'
+        eventually(lambda: by_instance(prometheus, expiry).get("sb-aio", 0) > time.time() + 30 * 86400, 60,
+                   "the certificate's expiry scraped")  # fmt: skip
+
+        # Renewal, as certbot.timer runs it (certbot.service), forced: the certificate is weeks from its due date.
+        running_lab.ssh("sb-aio", "echo force-renewal = true | sudo tee -a /etc/letsencrypt/cli.ini")
+        try:
+            running_lab.ssh("sb-aio", "sudo systemctl start certbot.service")
+        finally:
+            running_lab.ssh("sb-aio", "sudo sed -i '/^force-renewal/d' /etc/letsencrypt/cli.ini")
+        renewed = served_certificate(host.address, root)
+        assert renewed["serialNumber"] != first["serialNumber"], "nginx serves the renewed certificate"
+
+        output, _ = make("lab-provision")
+        assert changed_per_host(output) == {"sb-aio": 0}, output[-4000:]
+        assert "passwords and session cookies cross" not in output

@@ -76,10 +76,13 @@ def test_tls_variant_passes_nginx_t(workdir: Path) -> None:
         nginx_listen_port=18080,
         nginx_tls_certificate=str(cert),
         nginx_tls_certificate_key=str(key),
+        nginx_acme_webroot=str(workdir / "acme"),
     )
     assert result.returncode == 0, result.stderr
     site = (workdir / "site.conf").read_text()
     assert "return 301 https://$host$request_uri;" in site
+    # certbot's HTTP-01 answers are served on plain HTTP, ahead of the redirect.
+    assert site.index(f"root {workdir / 'acme'};") < site.index("return 301")
     # HSTS has one source, Django's DJANGO_HSTS_SECONDS; a second header from nginx would disagree with it.
     assert "add_header Strict-Transport-Security" not in site
 
