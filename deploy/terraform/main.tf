@@ -136,6 +136,7 @@ module "alb" {
   security_group_ids = [local.sg.lb]
   targets            = { for key, server in module.servers.servers : key => server.id if contains(server.roles, "app") }
   app_port           = var.app_port
+  certificate_arn    = var.certificate_arn
   tags               = local.tags
 }
 
@@ -153,6 +154,10 @@ resource "terraform_data" "checks" {
     precondition {
       condition     = local.split || !(var.use_rds || var.use_alb)
       error_message = "use_rds and use_alb need topology = \"split\" (the all-in-one server is its own database and load balancer)."
+    }
+    precondition {
+      condition     = var.certificate_arn == null || var.use_alb
+      error_message = "certificate_arn is the ALB's (use_alb = true); nginx servers get theirs from Let's Encrypt: make deploy-aws DOMAIN=..."
     }
     precondition {
       condition     = !var.use_rds || var.database_password != null

@@ -132,6 +132,12 @@ variable "use_alb" {
   default     = false
 }
 
+variable "certificate_arn" {
+  description = "use_alb only: an ACM certificate for the site's domain; the ALB then serves HTTPS and redirects HTTP"
+  type        = string
+  default     = null
+}
+
 variable "database_password" {
   description = "RDS user password when use_rds (set TF_VAR_database_password; never in git)"
   type        = string

@@ -147,6 +147,45 @@ run "rds_and_alb_replace_the_db_and_lb_servers" {
   }
 }
 
+run "the_alb_serves_plain_http_until_given_a_certificate" {
+  command = plan
+
+  variables {
+    topology = "split"
+    use_alb  = true
+  }
+
+  assert {
+    condition     = keys(module.alb[0].listeners) == ["80"] && module.alb[0].listeners["80"] == "forward"
+    error_message = "without certificate_arn the ALB forwards plain HTTP"
+  }
+}
+
+run "an_acm_certificate_turns_on_https_at_the_alb" {
+  command = plan
+
+  variables {
+    topology        = "split"
+    use_alb         = true
+    certificate_arn = "arn:aws:acm:eu-central-1:123456789012:certificate/0d1f5b1e-2a3c-4b5d-8e9f-0a1b2c3d4e5f"
+  }
+
+  assert {
+    condition     = jsonencode(module.alb[0].listeners) == jsonencode({ "443" = "forward", "80" = "redirect" })
+    error_message = "with certificate_arn the ALB serves HTTPS on 443 and redirects port 80 to it"
+  }
+}
+
+run "a_certificate_arn_needs_the_alb" {
+  command = plan
+
+  variables {
+    certificate_arn = "arn:aws:acm:eu-central-1:123456789012:certificate/0d1f5b1e-2a3c-4b5d-8e9f-0a1b2c3d4e5f"
+  }
+
+  expect_failures = [terraform_data.checks]
+}
+
 run "admin_cidr_cannot_be_the_internet" {
   command = plan
 
