@@ -27,12 +27,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
+
 from deploy.ansible import inventory
 from deploy.lab import lab
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSIBLE_DIR = ROOT / "deploy" / "ansible"
 DATABASE = "restore_drill"
+# The pgbackrest role's stanza, from its defaults (the one place it is set).
+STANZA = yaml.safe_load((ANSIBLE_DIR / "roles/pgbackrest/defaults/main.yml").read_text())["pgbackrest_stanza"]
 # Where a drill may run without CONFIRM=1: the lab is made to be thrown away.
 THROWAWAY = ("lab",)
 
@@ -110,7 +114,7 @@ def run(drill: Drill, tail_seconds: float, archived_marks: int = 4) -> dict[str,
         drill.mark(n)
         time.sleep(1)
     # Switches to a new WAL segment and waits until the one holding the marks is in the repository.
-    drill.on("db", "ansible.builtin.command", "pgbackrest --stanza=scaleboard check", user="postgres")
+    drill.on("db", "ansible.builtin.command", f"pgbackrest --stanza={STANZA} check", user="postgres")
     n, tail_end = archived_marks, time.monotonic() + tail_seconds
     while time.monotonic() < tail_end:
         n += 1
