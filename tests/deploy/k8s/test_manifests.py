@@ -154,3 +154,13 @@ def test_checkov_has_no_unjustified_findings(tmp_path: Path) -> None:
     problems = checkov.unaccepted([report])
     assert not problems, "\n".join(problems)
     assert {Path(c["file_path"]).stem for c in report["results"]["passed_checks"]} == set(OVERLAYS)
+
+
+def test_the_aws_ingress_serves_its_host_over_https_only() -> None:
+    """The ALB terminates TLS with the ACM certificate it finds for the rule's host, and redirects HTTP."""
+    ingress = find("aws", "Ingress", "scaleboard")
+    hosts = [rule["host"] for rule in ingress["spec"]["rules"]]
+    assert [host for tls in ingress["spec"]["tls"] for host in tls["hosts"]] == hosts
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
+    assert '{"HTTPS": 443}' in annotations["alb.ingress.kubernetes.io/listen-ports"]
