@@ -92,6 +92,13 @@ VAGRANT = cd deploy/vagrant && PATH="$(CURDIR)/$(BIN):$$PATH" vagrant
 ADMIN_CIDR ?=
 SSH_KEY ?=
 AUTO_APPROVE ?=
+# The site's name: DOMAIN=shop.example.org (its A record pointing at the load balancer) gets a certificate from
+# Let's Encrypt (ACME_EMAIL for its notices; ACME_DIRECTORY for another ACME CA, e.g. Let's Encrypt's staging);
+# TLS=self-signed without a domain, TLS=none to go back to plain HTTP. Kept for later runs, like TOPOLOGY.
+DOMAIN ?=
+ACME_EMAIL ?=
+ACME_DIRECTORY ?=
+TLS ?=
 AWS = ADMIN_CIDR="$(ADMIN_CIDR)" SSH_KEY="$(SSH_KEY)" $(BIN)/python -m deploy.terraform.aws
 # Only what the user set is passed on: a bare `make deploy-aws` re-applies the last TOPOLOGY/APP_SERVERS
 # instead of the Makefile's defaults (which would turn a split deployment into an all-in-one).
@@ -353,8 +360,10 @@ vagrant-destroy: ## Stop and delete the VM
 ##@ AWS (Terraform + Ansible)
 
 .PHONY: deploy-aws
-deploy-aws: ansible-deps release ## AWS: terraform apply (TOPOLOGY, APP_SERVERS), wait for SSH, site.yml, print the URL
-	$(AWS) apply $(call given,TOPOLOGY,--topology) $(call given,APP_SERVERS,--app-servers) $(if $(AUTO_APPROVE),--auto-approve)
+deploy-aws: ansible-deps release ## AWS: terraform apply (TOPOLOGY, APP_SERVERS), SSH, site.yml (DOMAIN: https), the URL
+	$(AWS) apply $(call given,TOPOLOGY,--topology) $(call given,APP_SERVERS,--app-servers) $(if $(AUTO_APPROVE),--auto-approve) \
+		$(if $(DOMAIN),--domain $(DOMAIN)) $(if $(ACME_EMAIL),--acme-email $(ACME_EMAIL)) \
+		$(if $(ACME_DIRECTORY),--acme-directory $(ACME_DIRECTORY)) $(if $(TLS),--tls $(TLS))
 	$(MAKE) provision INVENTORY=aws
 	$(AWS) url
 

@@ -10,6 +10,9 @@ SSH_TIMEOUT (seconds to wait for the servers' SSH, default 600).
 
 The knobs of the last apply are kept in TF_DIR/scaleboard.auto.tfvars.json (gitignored), so plan, scale
 and destroy use the same values without repeating them. Anything else goes in TF_DIR/terraform.tfvars.
+
+The site's TLS knobs (--domain, --acme-email, --acme-directory, --tls) are Ansible's, not Terraform's: kept
+in TF_DIR/scaleboard.site.json the same way, and written into the inventory (roles/tls).
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ INVENTORY = ANSIBLE / "inventories" / "aws" / "hosts.yml"
 STATE_DIR = ROOT / ".var" / "terraform"
 KNOWN_HOSTS = STATE_DIR / "known_hosts"
 KNOBS_FILE = "scaleboard.auto.tfvars.json"
+SITE_FILE = "scaleboard.site.json"
+# The site knobs and the inventory variables they set.
+SITE_VARIABLES = {"domain": "scaleboard_domain", "acme_email": "scaleboard_acme_email",
+                  "acme_directory": "tls_acme_directory", "tls": "scaleboard_tls"}  # fmt: skip
 # Where provider mirrors live on machines without registry access (checked in this order).
 MIRROR_ROOTS = [
     Path("/opt/tf-plugins"),
@@ -112,6 +119,29 @@ def save_knobs(knobs: dict[str, object]) -> None:
     knobs_path().write_text(json.dumps(knobs, indent=2) + "\n")
 
 
+def site_path() -> Path:
+    return tf_dir() / SITE_FILE
+
+
+def load_site() -> dict[str, str]:
+    path = site_path()
+    return dict(json.loads(path.read_text())) if path.exists() else {}
+
+
+def save_site(given: dict[str, str | None]) -> dict[str, str]:
+    """The site knobs given now over the last apply's; returns them all."""
+    site = load_site() | {name: value for name, value in given.items() if value}
+    site_path().write_text(json.dumps(site, indent=2) + "\n")
+    return site
+
+
+def site_url(state: dict[str, object], site: dict[str, str]) -> str:
+    """https://<domain> once the site has one (and TLS is not turned off), else Terraform's URL."""
+    if site.get("domain") and site.get("tls", "acme") != "none":
+        return f"https://{site['domain']}"
+    return str(state["url"])
+
+
 def init() -> None:
     terraform("init", "-input=false")
 
@@ -121,7 +151,7 @@ def outputs() -> dict[str, object]:
 
 
 def write_inventory(
-    state: dict[str, object], key: Path, admin_cidr: str, path: Path = INVENTORY
+    state: dict[str, object], key: Path, admin_cidr: str, path: Path = INVENTORY, site: dict[str, str] | None = None
 ) -> dict[str, list[str]]:
     """Terraform's `inventory` output as the Ansible inventory; returns {group: host names}."""
     facts = state.get("inventory")
@@ -141,6 +171,7 @@ def write_inventory(
         "common_admin_cidrs": [admin_cidr],
         # The address users reach the site on must be an allowed host name.
         "scaleboard_server_names": [url.split("://", 1)[1]],
+        **{SITE_VARIABLES[name]: value for name, value in (site or {}).items() if name in SITE_VARIABLES},
     }
     written_by = "Written by deploy/terraform/aws.py from `terraform output`; `make destroy-aws` removes it."
     return inventory.write(path, hosts, variables, written_by=written_by)
@@ -166,8 +197,11 @@ def wait_for_ssh() -> None:
         )
 
 
-def apply(topology: str | None, app_servers: int | None, auto_approve: bool) -> dict[str, list[str]]:
-    """Apply; topology and app servers default to the last apply's, so a bare re-run converges, never reshapes."""
+def apply(
+    topology: str | None, app_servers: int | None, auto_approve: bool, site: dict[str, str | None] | None = None
+) -> dict[str, list[str]]:
+    """Apply; topology, app servers and the site knobs default to the last apply's, so a bare re-run converges,
+    never reshapes."""
     require_credentials()
     key = ssh_key()
     knobs = load_knobs()
@@ -179,10 +213,15 @@ def apply(topology: str | None, app_servers: int | None, auto_approve: bool) -> 
     knobs.update({name: value for name, value in given.items() if value}, admin_cidr=admin_cidr,
                  ssh_public_key=key.with_suffix(".pub").read_text().strip())  # fmt: skip
     save_knobs(knobs)
+    saved_site = save_site(site or {})
     init()
     terraform("apply", "-input=false", *(["-auto-approve"] if auto_approve else []))
     STATE_DIR.mkdir(parents=True, exist_ok=True)
-    groups = write_inventory(outputs(), key, str(admin_cidr))
+    state = outputs()
+    groups = write_inventory(state, key, str(admin_cidr), site=saved_site)
+    if saved_site.get("domain"):
+        address = str(state["url"]).split("://", 1)[1]
+        print(f"aws: {saved_site['domain']} must have an A record for {address}: the ACME CA checks it over HTTP")
     print(f"aws: inventory {INVENTORY.relative_to(ROOT)}: " + ", ".join(f"{g} {h}" for g, h in groups.items()))
     wait_for_ssh()
     return groups
@@ -225,6 +264,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--topology", choices=["all-in-one", "split"])
     parser.add_argument("--app-servers", type=int)
     parser.add_argument("--auto-approve", action="store_true")
+    # The site (unset: the last apply's): its DNS name gets a certificate from the ACME CA (Let's Encrypt).
+    parser.add_argument("--domain")
+    parser.add_argument("--acme-email")
+    parser.add_argument("--acme-directory")
+    parser.add_argument("--tls", choices=["none", "self-signed", "acme"])
     args = parser.parse_args(argv)
     try:
         if args.command == "plan":
@@ -232,14 +276,20 @@ def main(argv: list[str] | None = None) -> int:
             init()
             terraform("plan", "-input=false")
         elif args.command == "apply":
-            apply(args.topology, args.app_servers, args.auto_approve)
+            site = {"domain": args.domain, "acme_email": args.acme_email, "acme_directory": args.acme_directory,
+                    "tls": args.tls}  # fmt: skip
+            apply(args.topology, args.app_servers, args.auto_approve, site)
         elif args.command == "scale":
             scale(args.app_servers, args.auto_approve)
         elif args.command == "url":
-            url = outputs().get("url")
-            if not url:
+            state = outputs()
+            if not state.get("url"):
                 raise AwsError("nothing deployed yet: run `make deploy-aws` first")
+            url = site_url(state, load_site())
             print(f"aws: the site is at {url}")
+            if url.startswith("http:"):
+                print("aws: WARNING: plain HTTP, passwords cross in clear: `make deploy-aws DOMAIN=... "
+                      "ACME_EMAIL=...` for a certificate (or TLS=self-signed)")  # fmt: skip
         else:
             destroy(args.auto_approve)
     except AwsError as exc:

@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from deploy.terraform import aws
 from tests.harness.servers import REPO
 
 
@@ -95,3 +97,28 @@ def test_aws_scale_needs_a_count(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 1
     assert "make aws-scale APP_SERVERS=N" in result.stderr
+
+
+def test_the_site_knobs_are_kept_and_reach_the_inventory(tmp_path: Path, key: str) -> None:
+    """`make deploy-aws DOMAIN=... ACME_EMAIL=...` once; later runs keep them, and the inventory carries them."""
+    knobs = {"AWS_PROFILE": "x", "SSH_KEY": key, "ADMIN_CIDR": "203.0.113.7/32", "PATH": "/nonexistent"}
+    result = run_apply_bare(tmp_path, "--domain", "shop.example.org", "--acme-email", "ops@example.org", **knobs)
+    assert "terraform not found" in result.stderr  # after the knobs are saved
+    run_apply_bare(tmp_path, "--acme-directory", "https://acme-staging-v02.api.letsencrypt.org/directory", **knobs)
+    site = json.loads((tmp_path / "scaleboard.site.json").read_text())
+    assert site == {"domain": "shop.example.org", "acme_email": "ops@example.org",
+                    "acme_directory": "https://acme-staging-v02.api.letsencrypt.org/directory"}  # fmt: skip
+    state = {"url": "http://203.0.113.10", "inventory": {"ansible_user": "admin", "topology": "all-in-one", "hosts": {
+        "scaleboard": {"groups": ["db", "app", "lb", "monitor"], "ansible_host": "203.0.113.10",
+                       "scaleboard_private_address": "10.0.1.10"}}}}  # fmt: skip
+    path = tmp_path / "hosts.yml"
+    aws.write_inventory(state, Path(key), "203.0.113.7/32", path=path, site=site)
+    variables = yaml.safe_load(path.read_text())["all"]["vars"]
+    assert (variables["scaleboard_domain"], variables["scaleboard_acme_email"]) == (
+        "shop.example.org",
+        "ops@example.org",
+    )
+    assert variables["tls_acme_directory"] == site["acme_directory"]
+    assert aws.site_url(state, site) == "https://shop.example.org"
+    assert aws.site_url(state, {**site, "tls": "none"}) == "http://203.0.113.10"
+    assert aws.site_url(state, {}) == "http://203.0.113.10"
