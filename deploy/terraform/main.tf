@@ -20,6 +20,7 @@ locals {
       instance_type      = var.instance_types.app
       subnet_id          = local.subnets[(n - 1) % length(local.subnets)]
       security_group_ids = [local.sg.admin, local.sg.app]
+      instance_profile   = null
     }
   }
   split_servers = merge(
@@ -30,6 +31,7 @@ locals {
         instance_type      = var.instance_types.db
         subnet_id          = local.subnets[0]
         security_group_ids = [local.sg.admin, local.sg.db]
+        instance_profile   = module.backups.writer_instance_profile
       }
     },
     var.use_alb ? {} : {
@@ -38,6 +40,7 @@ locals {
         instance_type      = var.instance_types.lb
         subnet_id          = local.subnets[0]
         security_group_ids = [local.sg.admin, local.sg.lb]
+        instance_profile   = null
       }
     },
     {
@@ -46,6 +49,7 @@ locals {
         instance_type      = var.instance_types.monitor
         subnet_id          = local.subnets[0]
         security_group_ids = [local.sg.admin, local.sg.monitor]
+        instance_profile   = null
       }
     },
   )
@@ -55,6 +59,7 @@ locals {
       instance_type      = var.instance_types.all_in_one
       subnet_id          = local.subnets[0]
       security_group_ids = [local.sg.admin, local.sg.lb, local.sg.app, local.sg.db, local.sg.monitor]
+      instance_profile   = module.backups.writer_instance_profile
     }
   }
 }
@@ -144,6 +149,7 @@ module "backups" {
   source = "./modules/backups"
 
   bucket        = coalesce(var.backup_bucket, "${var.name}-backups-${data.aws_caller_identity.current.account_id}")
+  writer_name   = "${var.name}-db-backups"
   force_destroy = var.disposable
   tags          = local.tags
 }

@@ -32,3 +32,12 @@ output "backup_bucket" {
   description = "The S3 bucket for database backups"
   value       = module.backups.bucket
 }
+
+output "backup_repository" {
+  description = "pgBackRest's S3 repository: bucket, region and the path the database server's instance profile may write"
+  value = {
+    bucket = module.backups.bucket
+    region = var.region
+    path   = "/${module.backups.writer_prefix}"
+  }
+}

@@ -1,5 +1,5 @@
-# Where database dumps go: private, encrypted, versioned (an overwrite or delete keeps the old copy for
-# noncurrent_days), reachable only over TLS.
+# pgBackRest's repository (the database's backups and archived WAL): private, encrypted, versioned (an
+# overwrite or delete keeps the old copy for noncurrent_days), reachable only over TLS.
 resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_18:access logs would need a second bucket; the backups bucket is written by one server only
   #checkov:skip=CKV_AWS_144:cross-region replication doubles the cost; enable it when the backups must survive a region
@@ -95,4 +95,57 @@ resource "aws_s3_bucket_policy" "tls_only" {
   policy = data.aws_iam_policy_document.tls_only.json
 
   depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+# The database server's credentials (an instance profile, read by pgBackRest's repo1-s3-key-type=auto): this
+# bucket's writer_prefix/ only. Listing is limited to the prefix too, so the server cannot even see other keys.
+data "aws_iam_policy_document" "assume_by_ec2" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "writer" {
+  statement {
+    sid       = "ListThePrefix"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.this.arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.writer_prefix}/*", var.writer_prefix]
+    }
+  }
+
+  statement {
+    sid       = "ReadWriteThePrefix"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${aws_s3_bucket.this.arn}/${var.writer_prefix}/*"]
+  }
+}
+
+resource "aws_iam_role" "writer" {
+  name               = var.writer_name
+  assume_role_policy = data.aws_iam_policy_document.assume_by_ec2.json
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "writer" {
+  name   = "${var.writer_name}-backups"
+  role   = aws_iam_role.writer.id
+  policy = data.aws_iam_policy_document.writer.json
+}
+
+resource "aws_iam_instance_profile" "writer" {
+  name = var.writer_name
+  role = aws_iam_role.writer.name
+
+  tags = var.tags
 }

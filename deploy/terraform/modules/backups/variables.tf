@@ -30,3 +30,19 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "writer_prefix" {
+  description = "The key prefix (a folder) the database server's instance profile may list, read, write and delete under"
+  type        = string
+  default     = "db"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]*$", var.writer_prefix))
+    error_message = "writer_prefix must be one folder name: lower-case letters, digits and hyphens."
+  }
+}
+
+variable "writer_name" {
+  description = "Name of the IAM role and instance profile of the server that writes backups"
+  type        = string
+}

@@ -8,7 +8,7 @@ resource "aws_key_pair" "this" {
 resource "aws_instance" "this" {
   #checkov:skip=CKV_AWS_126:detailed monitoring is a variable (1-minute metrics cost extra per server); off by default
   #checkov:skip=CKV_AWS_88:servers take SSH from admin_cidr on their public address (no NAT or bastion to pay for); the groups close the rest
-  #checkov:skip=CKV2_AWS_41:the servers call no AWS API; attach an instance profile when backups upload to S3 from them
+  #checkov:skip=CKV2_AWS_41:only the database server calls an AWS API (its backups) and wears a profile; the others get no credentials
   for_each = var.servers
 
   ami                    = var.ami_id
@@ -16,6 +16,7 @@ resource "aws_instance" "this" {
   subnet_id              = each.value.subnet_id
   vpc_security_group_ids = each.value.security_group_ids
   key_name               = aws_key_pair.this.key_name
+  iam_instance_profile   = each.value.instance_profile
   monitoring             = var.detailed_monitoring
   ebs_optimized          = true
 

@@ -13,6 +13,8 @@ variable "servers" {
     instance_type      = string
     subnet_id          = string
     security_group_ids = list(string)
+    # The IAM instance profile the server wears (the database server's writes its backups); none by default.
+    instance_profile = optional(string)
   }))
 
   validation {

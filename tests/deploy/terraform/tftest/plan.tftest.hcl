@@ -14,6 +14,14 @@ mock_provider "aws" {
     values = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
   }
   override_data {
+    target = module.backups.data.aws_iam_policy_document.assume_by_ec2
+    values = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  override_data {
+    target = module.backups.data.aws_iam_policy_document.writer
+    values = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  override_data {
     target = data.aws_ami.image
     values = { id = "ami-0123456789abcdef0" }
   }
@@ -236,4 +244,28 @@ run "rds_needs_a_password" {
   }
 
   expect_failures = [terraform_data.checks]
+}
+
+run "only_the_database_server_wears_the_backup_writer_profile" {
+  command = plan
+
+  variables {
+    topology    = "split"
+    app_servers = 2
+  }
+
+  assert {
+    condition     = module.servers.instances["db"].iam_instance_profile == "scaleboard-db-backups"
+    error_message = "the database server must wear the backups writer's instance profile"
+  }
+  assert {
+    condition = alltrue([
+      for key, server in local.split_servers : server.instance_profile == null if key != "db"
+    ])
+    error_message = "no server but the database's may hold AWS credentials"
+  }
+  assert {
+    condition     = output.backup_repository.path == "/db" && output.backup_repository.region == var.region
+    error_message = "the repository's path must be the prefix the profile is limited to"
+  }
 }
