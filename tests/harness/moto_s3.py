@@ -9,12 +9,11 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
-from types import TracebackType
 
 import boto3
 
+from tests.harness.background import Background
 from tests.harness.certs import self_signed
 from tests.harness.servers import free_port
 
@@ -44,11 +43,14 @@ http {{
 """
 
 
-class MotoS3:
-    def __init__(self, address: str, workdir: Path) -> None:
-        self.address, self.workdir, self.port = address, workdir, free_port()
+class MotoS3(Background):
+    """`moto_port`: a moto server already running on 127.0.0.1 (the Terraform tests'), put behind TLS as it is;
+    else one of its own."""
+
+    def __init__(self, address: str, workdir: Path, moto_port: int | None = None) -> None:
+        super().__init__()
+        self.address, self.workdir, self.port, self.moto_port = address, workdir, free_port(), moto_port
         self.ca = workdir / "s3-cert.pem"  # written on entering
-        self.processes: list[subprocess.Popen[bytes]] = []
 
     @property
     def url(self) -> str:
@@ -56,38 +58,23 @@ class MotoS3:
 
     def __enter__(self) -> MotoS3:
         self.ca, key = self_signed(self.address, self.workdir, "s3")
-        moto_port = free_port()
+        moto_port = self.moto_port or free_port()
         (self.workdir / "nginx.conf").write_text(
             NGINX_CONF.format(
                 dir=self.workdir, address=self.address, port=self.port, cert=self.ca, key=key, moto_port=moto_port
             )
         )
-        self.processes = [
-            subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-            subprocess.Popen(["nginx", "-p", str(self.workdir), "-c", str(self.workdir / "nginx.conf")],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        ]  # fmt: skip
-        deadline = time.monotonic() + 30
+        if not self.moto_port:
+            self.processes.append(subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
+        self.processes.append(subprocess.Popen(
+            ["nginx", "-p", str(self.workdir), "-c", str(self.workdir / "nginx.conf")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
         for address, port in (("127.0.0.1", moto_port), (self.address, self.port)):
-            while True:
-                try:
-                    socket.create_connection((address, port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or any(p.poll() is not None for p in self.processes):
-                        self.__exit__(None, None, None)
-                        raise RuntimeError(f"moto's S3 did not start on {self.url}") from None
-                    time.sleep(0.2)
+            self.wait_until(lambda to=(address, port): socket.create_connection(to, timeout=1).close(),
+                            f"moto's S3 on {self.url}")  # fmt: skip
         return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        for process in reversed(self.processes):
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=10)
 
     def client(self):  # type: ignore[no-untyped-def]  # boto3 clients are typed by stubs this project lacks
         return boto3.client("s3", endpoint_url=self.url, region_name=REGION, aws_access_key_id=ACCESS_KEY,
@@ -97,10 +84,15 @@ class MotoS3:
         pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
+    def store_vars(self) -> dict[str, str]:
+        """The pgbackrest role's variables for reaching this store (where AWS has its endpoint and the instance
+        profile's keys)."""
+        return {"pgbackrest_s3_endpoint": self.address, "pgbackrest_s3_port": str(self.port),
+                "pgbackrest_s3_uri_style": "path", "pgbackrest_s3_key_type": "shared",
+                "pgbackrest_s3_key": ACCESS_KEY, "pgbackrest_s3_key_secret": SECRET_KEY,
+                "pgbackrest_s3_ca": self.ca.read_text()}  # fmt: skip
+
     def repository_vars(self, bucket: str, path: str) -> dict[str, str]:
         """The pgbackrest role's variables for a repository in `bucket` under `path`."""
         return {"pgbackrest_repo_type": "s3", "pgbackrest_repo_path": path, "pgbackrest_s3_bucket": bucket,
-                "pgbackrest_s3_region": REGION, "pgbackrest_s3_endpoint": self.address,
-                "pgbackrest_s3_port": str(self.port), "pgbackrest_s3_uri_style": "path",
-                "pgbackrest_s3_key_type": "shared", "pgbackrest_s3_key": ACCESS_KEY,
-                "pgbackrest_s3_key_secret": SECRET_KEY, "pgbackrest_s3_ca": self.ca.read_text()}  # fmt: skip
+                "pgbackrest_s3_region": REGION, **self.store_vars()}  # fmt: skip

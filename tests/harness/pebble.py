@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 import ssl
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 
+from tests.harness.background import Background
 from tests.harness.certs import self_signed
 from tests.harness.servers import free_port
 
@@ -23,12 +22,12 @@ from tests.harness.servers import free_port
 ENVIRONMENT = {"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0"}
 
 
-class Pebble:
+class Pebble(Background):
     def __init__(self, address: str, workdir: Path) -> None:
+        super().__init__()
         self.address, self.workdir = address, workdir
         self.port, self.management_port, self.dns_port, self.dns_management_port = (free_port() for _ in range(4))
         self.ca = workdir / "pebble-cert.pem"  # written on entering
-        self.processes: list[subprocess.Popen[bytes]] = []
 
     @property
     def directory(self) -> str:
@@ -52,25 +51,10 @@ class Pebble:
             subprocess.Popen(["pebble", "-config", str(config), "-dnsserver", f"{self.address}:{self.dns_port}"],
                              stdout=log, stderr=subprocess.STDOUT, env=ENVIRONMENT),
         ]  # fmt: skip
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                self._get(self.directory)
-                self._dns("clear-a", {"host": "ready.test."})  # the DNS stand-in answers too
-                return self
-            except OSError:
-                if time.monotonic() > deadline or any(p.poll() is not None for p in self.processes):
-                    self.__exit__(None, None, None)
-                    raise RuntimeError(f"Pebble did not start on {self.directory}: see {log.name}") from None
-                time.sleep(0.3)
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        for process in reversed(self.processes):
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=10)
+        # The DNS stand-in answers too (a query that changes nothing).
+        self.wait_until(lambda: (self._get(self.directory), self._dns("clear-a", {"host": "ready.test."})),
+                        f"Pebble on {self.directory} (see {log.name})")  # fmt: skip
+        return self
 
     def _get(self, url: str) -> bytes:
         context = ssl.create_default_context(cafile=str(self.ca))
