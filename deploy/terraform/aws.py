@@ -172,9 +172,21 @@ def write_inventory(
         # The address users reach the site on must be an allowed host name.
         "scaleboard_server_names": [url.split("://", 1)[1]],
         **{SITE_VARIABLES[name]: value for name, value in (site or {}).items() if name in SITE_VARIABLES},
+        **backup_repository(state),
     }
     written_by = "Written by deploy/terraform/aws.py from `terraform output`; `make destroy-aws` removes it."
     return inventory.write(path, hosts, variables, written_by=written_by)
+
+
+def backup_repository(state: dict[str, object]) -> dict[str, str]:
+    """The pgbackrest role's S3 repository: Terraform's backups bucket, under the prefix the database server's
+    instance profile may write (its credentials: key type auto)."""
+    repository = state.get("backup_repository")
+    if not isinstance(repository, dict):
+        return {}
+    return {"pgbackrest_repo_type": "s3", "pgbackrest_s3_bucket": str(repository["bucket"]),
+            "pgbackrest_s3_region": str(repository["region"]), "pgbackrest_repo_path": str(repository["path"]),
+            "pgbackrest_s3_key_type": "auto"}  # fmt: skip
 
 
 def read_inventory(path: Path = INVENTORY) -> dict[str, dict[str, dict[str, object]]]:

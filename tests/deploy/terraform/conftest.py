@@ -29,7 +29,8 @@ needs_terraform = pytest.mark.skipif(
 def copy_root(target: Path) -> Path:
     """deploy/terraform without any local state or working dirs, so tests never touch the user's."""
     shutil.copytree(TERRAFORM, target, ignore=shutil.ignore_patterns(
-        ".terraform*", "*.tfstate*", "terraform.tfvars*", aws.KNOBS_FILE, "*.py", "__pycache__"))  # fmt: skip
+        ".terraform*", "*.tfstate*", "terraform.tfvars*", aws.KNOBS_FILE, aws.SITE_FILE, "*.py",
+        "__pycache__"))  # fmt: skip
     return target
 
 
@@ -104,6 +105,7 @@ def moto_root(moto: Moto, tmp_path: Path) -> Path:
     (root / "moto_override.tf").write_text(
         (HERE / "moto_override.tf.template").read_text().replace("MOTO_URL", moto.url)
     )
+    shutil.copy(HERE / "moto_backups_override.tf", root / "modules" / "backups" / "moto_override.tf")
     (root / "terraform.tfvars.json").write_text(
         json.dumps({"ami_id": MOTO_AMI, "region": "eu-west-1", "disposable": True})
     )

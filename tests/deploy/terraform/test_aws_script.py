@@ -99,7 +99,7 @@ def test_aws_scale_needs_a_count(tmp_path: Path) -> None:
     assert "make aws-scale APP_SERVERS=N" in result.stderr
 
 
-def test_the_site_knobs_are_kept_and_reach_the_inventory(tmp_path: Path, key: str) -> None:
+def test_the_site_knobs_and_the_backup_bucket_reach_the_inventory(tmp_path: Path, key: str) -> None:
     """`make deploy-aws DOMAIN=... ACME_EMAIL=...` once; later runs keep them, and the inventory carries them."""
     knobs = {"AWS_PROFILE": "x", "SSH_KEY": key, "ADMIN_CIDR": "203.0.113.7/32", "PATH": "/nonexistent"}
     result = run_apply_bare(tmp_path, "--domain", "shop.example.org", "--acme-email", "ops@example.org", **knobs)
@@ -108,9 +108,11 @@ def test_the_site_knobs_are_kept_and_reach_the_inventory(tmp_path: Path, key: st
     site = json.loads((tmp_path / "scaleboard.site.json").read_text())
     assert site == {"domain": "shop.example.org", "acme_email": "ops@example.org",
                     "acme_directory": "https://acme-staging-v02.api.letsencrypt.org/directory"}  # fmt: skip
-    state = {"url": "http://203.0.113.10", "inventory": {"ansible_user": "admin", "topology": "all-in-one", "hosts": {
-        "scaleboard": {"groups": ["db", "app", "lb", "monitor"], "ansible_host": "203.0.113.10",
-                       "scaleboard_private_address": "10.0.1.10"}}}}  # fmt: skip
+    server = {"groups": ["db", "app", "lb", "monitor"], "ansible_host": "203.0.113.10",
+              "scaleboard_private_address": "10.0.1.10"}  # fmt: skip
+    facts = {"ansible_user": "admin", "topology": "all-in-one", "hosts": {"scaleboard": server}}
+    repository = {"bucket": "sb-backups", "region": "eu-west-1", "path": "/db"}
+    state = {"url": "http://203.0.113.10", "backup_repository": repository, "inventory": facts}
     path = tmp_path / "hosts.yml"
     aws.write_inventory(state, Path(key), "203.0.113.7/32", path=path, site=site)
     variables = yaml.safe_load(path.read_text())["all"]["vars"]
@@ -119,6 +121,10 @@ def test_the_site_knobs_are_kept_and_reach_the_inventory(tmp_path: Path, key: st
         "ops@example.org",
     )
     assert variables["tls_acme_directory"] == site["acme_directory"]
+    # Backups go to Terraform's bucket, under the prefix the db server's instance profile may write.
+    assert {k: v for k, v in variables.items() if k.startswith("pgbackrest_")} == {
+        "pgbackrest_repo_type": "s3", "pgbackrest_s3_bucket": "sb-backups", "pgbackrest_s3_region": "eu-west-1",
+        "pgbackrest_repo_path": "/db", "pgbackrest_s3_key_type": "auto"}  # fmt: skip
     assert aws.site_url(state, site) == "https://shop.example.org"
     assert aws.site_url(state, {**site, "tls": "none"}) == "http://203.0.113.10"
     assert aws.site_url(state, {}) == "http://203.0.113.10"

@@ -7,7 +7,8 @@ each other on exactly the addresses Terraform reported. One run covers apply (sp
 to 4 app servers (exactly two added, none replaced, only they + db + LB + monitor provisioned, Prometheus scraping
 them), host keys accepted on first contact and checked after it, an empty plan and a clean destroy. The site has a
 domain (`DOMAIN=`): Pebble, Let's Encrypt's test CA on this machine, stands in for Let's Encrypt, its DNS giving the
-domain the load balancer's public address, and the run ends on https.
+domain the load balancer's public address, and the run ends on https. The database backs up to Terraform's backups
+bucket (in moto, put behind TLS for pgBackRest).
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from deploy.lab import lab as lab_module
 from deploy.terraform import aws
 from tests.deploy.ansible.conftest import changed_per_host, make, needs_lab, sign_up
 from tests.deploy.terraform.conftest import Moto, needs_terraform
+from tests.harness.moto_s3 import MotoS3
 from tests.harness.pebble import Pebble
 from tests.harness.requires import needs
 from tests.harness.servers import REPO, get
@@ -166,13 +169,20 @@ def test_make_deploy_aws_then_aws_scale_serve_through_the_lb(
         lab = lab_module.Lab.load()
         assert lab is not None
         pebble = stack.enter_context(Pebble(ADMIN, tmp_path))  # on the lab's network, up now
+        # moto's S3 (Terraform's backups bucket lives there) behind TLS on the lab's network, for pgBackRest.
+        s3 = stack.enter_context(MotoS3(ADMIN, tmp_path, moto_port=int(moto.url.rsplit(":", 1)[1])))
         # Grafana's apt repository is out of these machines' reach (package registries only); the rest is AWS's
-        # default. Pebble's ACME directory is served over HTTPS with a certificate of the test's own making.
-        secrets.write_text("scaleboard_secret_key: rehearsal-only-secret-key-0123456789-abcdefghijklmnop\n"
-                           "scaleboard_db_password: rehearsal-only-db-password\n"
-                           "scaleboard_backup_cipher_pass: rehearsal-only-backup-passphrase\n"
-                           "monitoring_grafana_install: false\n"
-                           f"tls_acme_server_ca: {json.dumps(pebble.ca.read_text())}\n")  # fmt: skip
+        # default. Pebble's ACME directory is served over HTTPS with a certificate of the test's own making. No
+        # instance profile reaches a lab host: pgBackRest gets moto's keys and address instead, and keeps the
+        # bucket, region and prefix the inventory took from Terraform.
+        secrets.write_text(json.dumps({
+            "scaleboard_secret_key": "rehearsal-only-secret-key-0123456789-abcdefghijklmnop",
+            "scaleboard_db_password": "rehearsal-only-db-password",
+            "scaleboard_backup_cipher_pass": "rehearsal-only-backup-passphrase",
+            "monitoring_grafana_install": False,
+            "tls_acme_server_ca": pebble.ca.read_text(),
+            **s3.store_vars(),
+        }))  # fmt: skip
         rehearse(moto, lab, pebble, monkeypatch, env, tmp_path)
 
 
@@ -194,6 +204,10 @@ def rehearse(moto: Moto, lab: lab_module.Lab, pebble: Pebble, monkeypatch: pytes
     addresses = {name: v["ansible_host"] for hosts in aws.read_inventory().values() for name, v in hosts.items()}
     assert addresses == {name: s["public"] for name, s in servers.items()}
     assert done == {"scaleboard-db", "scaleboard-lb", "scaleboard-monitor", "scaleboard-app-1", "scaleboard-app-2"}
+    # The first converge's full backup is in Terraform's bucket, under the prefix the db server's profile may write.
+    bucket = str(yaml.safe_load(aws.INVENTORY.read_text())["all"]["vars"]["pgbackrest_s3_bucket"])
+    listed = moto.client("s3").list_objects_v2(Bucket=bucket, Prefix="db/backup/scaleboard/")
+    assert listed.get("KeyCount", 0) > 0, f"no backup in s3://{bucket}/db/"
     inventory = aws.read_inventory()
     lb = inventory["lb"]["scaleboard-lb"]["ansible_host"]
     url = f"https://{DOMAIN}"
