@@ -176,8 +176,11 @@ def test_make_deploy_aws_then_aws_scale_serve_through_the_lb(
         # instance profile reaches a lab host: pgBackRest gets moto's keys and address instead, and keeps the
         # bucket, region and prefix the inventory took from Terraform.
         secrets.write_text(json.dumps({
+            # checkov:skip=CKV_SECRET_6: guards moto's emulated servers, gone when the test ends
             "scaleboard_secret_key": "rehearsal-only-secret-key-0123456789-abcdefghijklmnop",
+            # checkov:skip=CKV_SECRET_6: guards moto's emulated servers, gone when the test ends
             "scaleboard_db_password": "rehearsal-only-db-password",
+            # checkov:skip=CKV_SECRET_6: guards moto's emulated servers, gone when the test ends
             "scaleboard_backup_cipher_pass": "rehearsal-only-backup-passphrase",
             "monitoring_grafana_install": False,
             "tls_acme_server_ca": pebble.ca.read_text(),
