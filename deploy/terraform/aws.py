@@ -106,32 +106,28 @@ def ssh_key() -> Path:
     return key.resolve()
 
 
-def knobs_path() -> Path:
-    return tf_dir() / KNOBS_FILE
+def load_kept(name: str) -> dict[str, object]:
+    """Knobs of the last apply kept in TF_DIR/<name> (KNOBS_FILE, SITE_FILE); empty before the first."""
+    path = tf_dir() / name
+    return dict(json.loads(path.read_text())) if path.exists() else {}
+
+
+def save_kept(name: str, knobs: dict[str, object]) -> None:
+    (tf_dir() / name).write_text(json.dumps(knobs, indent=2) + "\n")
 
 
 def load_knobs() -> dict[str, object]:
-    path = knobs_path()
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def save_knobs(knobs: dict[str, object]) -> None:
-    knobs_path().write_text(json.dumps(knobs, indent=2) + "\n")
-
-
-def site_path() -> Path:
-    return tf_dir() / SITE_FILE
+    return load_kept(KNOBS_FILE)
 
 
 def load_site() -> dict[str, str]:
-    path = site_path()
-    return dict(json.loads(path.read_text())) if path.exists() else {}
+    return {name: str(value) for name, value in load_kept(SITE_FILE).items()}
 
 
 def save_site(given: dict[str, str | None]) -> dict[str, str]:
     """The site knobs given now over the last apply's; returns them all."""
     site = load_site() | {name: value for name, value in given.items() if value}
-    site_path().write_text(json.dumps(site, indent=2) + "\n")
+    save_kept(SITE_FILE, dict(site))
     return site
 
 
@@ -224,7 +220,7 @@ def apply(
     given = {"topology": topology, "app_servers": app_servers}
     knobs.update({name: value for name, value in given.items() if value}, admin_cidr=admin_cidr,
                  ssh_public_key=key.with_suffix(".pub").read_text().strip())  # fmt: skip
-    save_knobs(knobs)
+    save_kept(KNOBS_FILE, knobs)
     saved_site = save_site(site or {})
     init()
     terraform("apply", "-input=false", *(["-auto-approve"] if auto_approve else []))
