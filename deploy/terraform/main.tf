@@ -123,12 +123,13 @@ module "database" {
   # Without a password the precondition in terraform_data.checks says what to set.
   count = local.split && var.use_rds && var.database_password != null ? 1 : 0
 
-  name                = "${var.name}-db"
-  subnet_ids          = module.network.private_subnet_ids
-  security_group_ids  = [local.sg.db]
-  password            = var.database_password
-  deletion_protection = !var.disposable
-  tags                = local.tags
+  name                  = "${var.name}-db"
+  subnet_ids            = module.network.private_subnet_ids
+  security_group_ids    = [local.sg.db]
+  password              = var.database_password
+  backup_retention_days = var.database_backup_retention_days
+  deletion_protection   = !var.disposable
+  tags                  = local.tags
 }
 
 module "alb" {

@@ -25,6 +25,9 @@ output "inventory" {
     }
     database_address = length(module.database) > 0 ? module.database[0].address : null
     lb_dns_name      = length(module.alb) > 0 ? module.alb[0].dns_name : null
+    # The ALB's nodes connect from its subnets: the app servers admit and trust those networks.
+    lb_networks = length(module.alb) > 0 ? module.network.public_subnet_cidrs : []
+    lb_https    = length(module.alb) > 0 && var.certificate_arn != null
   }
 }
 

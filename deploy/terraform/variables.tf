@@ -102,6 +102,17 @@ variable "use_rds" {
   default     = false
 }
 
+variable "database_backup_retention_days" {
+  description = "use_rds: days of RDS's automated backups, so how far back a point-in-time restore reaches (1..35)"
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.database_backup_retention_days >= 1 && var.database_backup_retention_days <= 35
+    error_message = "database_backup_retention_days must be 1..35: RDS keeps automated backups (and point-in-time restore) only then."
+  }
+}
+
 variable "app_port" {
   description = "gunicorn's port on the app servers: deploy/defaults.env's APP_PORT, which aws.py passes (TF_VAR_app_port)"
   type        = number

@@ -17,3 +17,8 @@ output "publicly_accessible" {
   description = "Whether the database has a public address (never, here)"
   value       = aws_db_instance.this.publicly_accessible
 }
+
+output "backup_retention_days" {
+  description = "Days of automated backups: how far back a point-in-time restore reaches"
+  value       = aws_db_instance.this.backup_retention_period
+}

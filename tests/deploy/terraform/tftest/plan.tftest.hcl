@@ -139,8 +139,18 @@ run "rds_and_alb_replace_the_db_and_lb_servers" {
     use_rds           = true
     use_alb           = true
     database_password = "a-long-enough-test-password" # checkov:skip=CKV_SECRET_6: plan only, nothing is created
+    # Two weeks of automated backups: point-in-time restore reaches back that far.
+    database_backup_retention_days = 14
   }
 
+  assert {
+    condition     = module.database[0].backup_retention_days == 14
+    error_message = "database_backup_retention_days must reach RDS's backup_retention_period"
+  }
+  assert {
+    condition     = jsonencode(output.inventory.lb_networks) == jsonencode(["10.0.0.0/24", "10.0.1.0/24"]) && !output.inventory.lb_https
+    error_message = "the inventory must name the ALB's subnets (the app servers admit and trust them), and plain HTTP without a certificate"
+  }
   assert {
     condition     = toset(keys(module.servers.servers)) == toset(["app-1", "app-2", "monitor"])
     error_message = "with RDS and an ALB only the app servers and the monitor server are planned"
@@ -182,6 +192,23 @@ run "an_acm_certificate_turns_on_https_at_the_alb" {
     condition     = jsonencode(module.alb[0].listeners) == jsonencode({ "443" = "forward", "80" = "redirect" })
     error_message = "with certificate_arn the ALB serves HTTPS on 443 and redirects port 80 to it"
   }
+  assert {
+    condition     = output.inventory.lb_https
+    error_message = "the inventory must say the ALB terminates TLS (the app then sets Secure cookies)"
+  }
+}
+
+run "rds_keeps_automated_backups" {
+  command = plan
+
+  variables {
+    topology                       = "split"
+    use_rds                        = true
+    database_password              = "a-long-enough-test-password" # checkov:skip=CKV_SECRET_6: plan only, nothing is created
+    database_backup_retention_days = 0
+  }
+
+  expect_failures = [var.database_backup_retention_days]
 }
 
 run "a_certificate_arn_needs_the_alb" {
