@@ -240,7 +240,7 @@ CONTRACT: tuple[Var, ...] = (
     Var(
         "FORWARDED_ALLOW_IPS",
         "str",
-        "Proxies whose X-Forwarded-* headers are trusted (the load balancer).",
+        "Proxies whose X-Forwarded-* headers are trusted (the load balancer): addresses or networks (10.0.0.0/24).",
         default="127.0.0.1,::1",
     ),
     Var(

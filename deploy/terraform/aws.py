@@ -131,9 +131,22 @@ def save_site(given: dict[str, str | None]) -> dict[str, str]:
     return site
 
 
+def alb(state: dict[str, object]) -> dict[str, object]:
+    """The ALB's facts from the inventory output ({} without use_alb): dns name, subnets, whether it has HTTPS."""
+    facts = state.get("inventory")
+    return facts if isinstance(facts, dict) and facts.get("lb_dns_name") else {}
+
+
+def site_tls(state: dict[str, object], site: dict[str, str]) -> str:
+    """roles/tls's mode, or `external` when the ALB terminates TLS with its ACM certificate (certificate_arn)."""
+    if alb(state):
+        return "external" if alb(state).get("lb_https") else "none"
+    return site.get("tls") or ("acme" if site.get("domain") else "none")
+
+
 def site_url(state: dict[str, object], site: dict[str, str]) -> str:
     """https://<domain> once the site has one (and TLS is not turned off), else Terraform's URL."""
-    if site.get("domain") and site.get("tls", "acme") != "none":
+    if site.get("domain") and site_tls(state, site) != "none":
         return f"https://{site['domain']}"
     return str(state["url"])
 
@@ -169,6 +182,7 @@ def write_inventory(
         "scaleboard_server_names": [url.split("://", 1)[1]],
         **{SITE_VARIABLES[name]: value for name, value in (site or {}).items() if name in SITE_VARIABLES},
         **backup_repository(state),
+        **managed_services(state, site or {}),
     }
     written_by = "Written by deploy/terraform/aws.py from `terraform output`; `make destroy-aws` removes it."
     return inventory.write(path, hosts, variables, written_by=written_by)
@@ -183,6 +197,19 @@ def backup_repository(state: dict[str, object]) -> dict[str, str]:
     return {"pgbackrest_repo_type": "s3", "pgbackrest_s3_bucket": str(repository["bucket"]),
             "pgbackrest_s3_region": str(repository["region"]), "pgbackrest_repo_path": str(repository["path"]),
             "pgbackrest_s3_key_type": "auto"}  # fmt: skip
+
+
+def managed_services(state: dict[str, object], site: dict[str, str]) -> dict[str, object]:
+    """What stands in for the db and lb servers: RDS's endpoint (use_rds) and the networks the ALB's nodes connect
+    from (use_alb), whose TLS is the ALB's."""
+    facts = state.get("inventory")
+    found: dict[str, object] = {}
+    if isinstance(facts, dict) and facts.get("database_address"):
+        found["scaleboard_database_address"] = str(facts["database_address"])
+    if alb(state):
+        found["scaleboard_lb_networks"] = list(alb(state)["lb_networks"])  # type: ignore[call-overload]
+        found["scaleboard_tls"] = site_tls(state, site)
+    return found
 
 
 def read_inventory(path: Path = INVENTORY) -> dict[str, dict[str, dict[str, object]]]:
@@ -227,7 +254,9 @@ def apply(
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     state = outputs()
     groups = write_inventory(state, key, str(admin_cidr), site=saved_site)
-    if saved_site.get("domain"):
+    if saved_site.get("domain") and alb(state):
+        print(f"aws: {saved_site['domain']} must be a CNAME (or Route 53 alias) of {alb(state)['lb_dns_name']}")
+    elif saved_site.get("domain"):
         address = str(state["url"]).split("://", 1)[1]
         print(f"aws: {saved_site['domain']} must have an A record for {address}: the ACME CA checks it over HTTP")
     print(f"aws: inventory {INVENTORY.relative_to(ROOT)}: " + ", ".join(f"{g} {h}" for g, h in groups.items()))
@@ -295,7 +324,10 @@ def main(argv: list[str] | None = None) -> int:
                 raise AwsError("nothing deployed yet: run `make deploy-aws` first")
             url = site_url(state, load_site())
             print(f"aws: the site is at {url}")
-            if url.startswith("http:"):
+            if url.startswith("http:") and alb(state):
+                print("aws: WARNING: plain HTTP, passwords cross in clear: give the ALB an ACM certificate "
+                      "(certificate_arn in terraform.tfvars) and run `make deploy-aws` again")  # fmt: skip
+            elif url.startswith("http:"):
                 print("aws: WARNING: plain HTTP, passwords cross in clear: `make deploy-aws DOMAIN=... "
                       "ACME_EMAIL=...` for a certificate (or TLS=self-signed)")  # fmt: skip
         else:

@@ -37,3 +37,14 @@ def test_rendered_config_passes_promtool(tmp_path: Path, alertmanagers: list[str
     assert scraped == JOBS
     assert loaded["rule_files"] == [str(RULES)]
     assert bool(loaded.get("alerting")) == bool(alertmanagers)
+
+
+def test_a_job_without_hosts_is_left_out(tmp_path: Path) -> None:
+    """RDS and an ALB leave the db and lb groups empty: the config lists only what is scraped, not a `static_configs:`
+    with nothing under it."""
+    config = tmp_path / "prometheus.yml"
+    config.write_text(prometheus_config({**JOBS, "postgresql": {}, "nginx": {}}))
+    result = subprocess.run(["promtool", "check", "config", str(config)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    jobs = [job["job_name"] for job in yaml.safe_load(config.read_text())["scrape_configs"]]
+    assert jobs == ["scaleboard-app", "node"]

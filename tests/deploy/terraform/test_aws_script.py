@@ -128,3 +128,24 @@ def test_the_site_knobs_and_the_backup_bucket_reach_the_inventory(tmp_path: Path
     assert aws.site_url(state, site) == "https://shop.example.org"
     assert aws.site_url(state, {**site, "tls": "none"}) == "http://203.0.113.10"
     assert aws.site_url(state, {}) == "http://203.0.113.10"
+
+
+@pytest.mark.parametrize(("lb_https", "tls", "url"), [(False, "none", "http://sb.elb.test"),
+                                                      (True, "external", "https://shop.example.org")])  # fmt: skip
+def test_rds_and_the_alb_reach_the_inventory(tmp_path: Path, key: str, lb_https: bool, tls: str, url: str) -> None:
+    """use_rds: the app's database is RDS's endpoint. use_alb: the app servers admit and trust the ALB's subnets, and
+    TLS is the ALB's (its ACM certificate) whatever the site's knobs asked of the nginx load balancer."""
+    app = {"groups": ["app"], "ansible_host": "203.0.113.11", "scaleboard_private_address": "10.0.0.11"}
+    facts = {"ansible_user": "admin", "topology": "split", "hosts": {"scaleboard-app-1": app},
+             "database_address": "sb-db.x.eu-west-1.rds.amazonaws.com", "lb_dns_name": "sb.elb.test",
+             "lb_networks": ["10.0.0.0/24", "10.0.1.0/24"], "lb_https": lb_https}  # fmt: skip
+    state = {"url": f"{'https' if lb_https else 'http'}://sb.elb.test", "inventory": facts}
+    site = {"domain": "shop.example.org", "tls": "acme"}
+    path = tmp_path / "hosts.yml"
+    aws.write_inventory(state, Path(key), "203.0.113.7/32", path=path, site=site)
+    variables = yaml.safe_load(path.read_text())["all"]["vars"]
+    assert variables["scaleboard_database_address"] == "sb-db.x.eu-west-1.rds.amazonaws.com"
+    assert variables["scaleboard_lb_networks"] == ["10.0.0.0/24", "10.0.1.0/24"]
+    assert variables["scaleboard_tls"] == tls
+    assert variables["scaleboard_server_names"] == ["sb.elb.test"]
+    assert aws.site_url(state, site) == url
