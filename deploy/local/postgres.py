@@ -98,12 +98,14 @@ def default_dir() -> Path:
 
 @dataclass
 class Cluster:
-    """One cluster in `datadir`, on a Unix socket inside it and, with listen_tcp, on 127.0.0.1:port."""
+    """One cluster in `datadir`, on a Unix socket inside it and, with listen_tcp, on tcp_address:port."""
 
     datadir: Path
     throwaway: bool = False
     port: int = DEFAULT_PORT
     listen_tcp: bool = False
+    # Another address is for a caller that writes its own pg_hba.conf (initdb's trusts 127.0.0.1 only).
+    tcp_address: str = "127.0.0.1"
 
     @property
     def socket_dir(self) -> Path:
@@ -115,7 +117,7 @@ class Cluster:
 
     def url(self, database: str = DATABASE) -> str:
         if self.listen_tcp:
-            return f"postgres://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+            return f"postgres://{SUPERUSER}@{self.tcp_address}:{self.port}/{database}"
         if self.port != DEFAULT_PORT:
             raise PostgresError("a socket-only cluster needs the default port: socket URLs cannot carry one")
         # django-environ's form for a Unix socket: the socket directory is the path before the name.
@@ -180,7 +182,7 @@ class Cluster:
             return
         # Where to listen is decided per start, so one data directory can serve either topology.
         # Trust auth on 127.0.0.1 is acceptable only because nothing off this machine can connect.
-        listen = "127.0.0.1" if self.listen_tcp else ""
+        listen = self.tcp_address if self.listen_tcp else ""
         options = f"-c listen_addresses='{listen}' -c port={self.port}"
         pg_ctl_start = [
             "start",
