@@ -46,6 +46,10 @@ TARGET ?= stack
 # docker-base) where no registry is reachable. CA_BUNDLE is handed to the build as a secret (proxies).
 CONTAINER_ENGINE ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo docker)
 IMAGE ?= localhost/scaleboard:dev
+# Extra image labels, key=value separated by spaces (make package sets the OCI version and revision).
+IMAGE_LABELS ?=
+NO_IMAGE ?=
+AUDIT ?=
 BASE_IMAGE ?= docker.io/library/python:3.11-slim-bookworm
 CA_BUNDLE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 SCALE ?= 3
@@ -258,7 +262,7 @@ docker-base: ## Build a local Debian 12 + Python base image (no registry needed;
 .PHONY: docker-build
 docker-build: ## Build the app image IMAGE from docker/Dockerfile on BASE_IMAGE (podman, or docker with BuildKit)
 	$(BUILD) -f docker/Dockerfile -t $(IMAGE) --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg APP_PORT=$(APP_PORT) \
-		$(if $(CA_BUNDLE),--secret id=ca_bundle$(comma)src=$(CA_BUNDLE)) .
+		$(foreach label,$(IMAGE_LABELS),--label $(label)) $(if $(CA_BUNDLE),--secret id=ca_bundle$(comma)src=$(CA_BUNDLE)) .
 
 docker/compose.env:
 	sed "s/^DJANGO_SECRET_KEY=.*/DJANGO_SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')/" \
@@ -410,3 +414,10 @@ k8s-rollback: ## Kubernetes: roll web back to the previous ReplicaSet
 .PHONY: k8s-loadtest
 k8s-loadtest: ## Kubernetes: distributed Locust (LOCUST_WORKERS pods) swarming USERS at the nginx Service
 	USERS=$(USERS) SPAWN_RATE=$(SPAWN_RATE) LOCUST_WORKERS=$(LOCUST_WORKERS) deploy/k8s/k8s.sh loadtest
+
+##@ Delivery: one build per commit
+
+.PHONY: package
+package: setup ## Delivery: release archive + image for this commit, manifest, SBOM, audit (NO_IMAGE=1 AUDIT=record)
+	$(BIN)/python -m deploy.package $(if $(NO_IMAGE),--no-image,--engine $(CONTAINER_ENGINE)) \
+		$(if $(AUDIT),--audit $(AUDIT))

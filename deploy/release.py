@@ -55,6 +55,18 @@ def archive(files: list[Path]) -> bytes:
     return buffer.getvalue()
 
 
+def write(version: str, directory: Path, files: list[Path], requirements: str) -> dict[str, str]:
+    """The archive and its requirements in `directory`; returns the playbooks' release variables."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "scaleboard.tar.gz").write_bytes(archive(files))
+    (directory / "requirements.txt").write_text(requirements)
+    return {
+        "app_release_version": version,
+        "app_release_archive": str(directory / "scaleboard.tar.gz"),
+        "app_release_requirements": str(directory / "requirements.txt"),
+    }
+
+
 def build(label: str = "", releases: Path = RELEASES) -> dict[str, str]:
     files = app_files()
     requirements = locked_requirements()
@@ -62,15 +74,7 @@ def build(label: str = "", releases: Path = RELEASES) -> dict[str, str]:
     for path in files:
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     version = f"{defaults.version()}+{digest.hexdigest()[:12]}" + (f"-{label}" if label else "")
-    directory = releases / version
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "scaleboard.tar.gz").write_bytes(archive(files))
-    (directory / "requirements.txt").write_text(requirements)
-    release = {
-        "app_release_version": version,
-        "app_release_archive": str(directory / "scaleboard.tar.gz"),
-        "app_release_requirements": str(directory / "requirements.txt"),
-    }
+    release = write(version, releases / version, files, requirements)
     (releases / "release.yml").write_text("# Written by `make release`.\n" + json.dumps(release, indent=2) + "\n")
     return release
 

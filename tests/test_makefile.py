@@ -19,6 +19,7 @@ GROUPS = [
     "Servers",
     "AWS",
     "Kubernetes",
+    "Delivery",
 ]
 
 
