@@ -10,6 +10,7 @@ the vars file the playbooks read (`-e @.var/releases/release.yml`).
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import io
 import json
@@ -42,17 +43,18 @@ def locked_requirements() -> str:
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
 
 
-def archive(files: list[Path]) -> bytes:
-    """A reproducible tar.gz: fixed order, times and owners, so equal trees give equal bytes."""
+def archive(files: list[Path], base: Path = ROOT) -> bytes:
+    """A reproducible tar.gz of `files`, named relative to `base`: fixed order, times and owners, and a gzip header
+    without a time, so equal trees give equal bytes."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for path in files:
-            info = tar.gettarinfo(str(path), arcname=str(path.relative_to(ROOT)))
+            info = tar.gettarinfo(str(path), arcname=str(path.relative_to(base)))
             info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
             info.mode = 0o644
             with path.open("rb") as handle:
                 tar.addfile(info, handle)
-    return buffer.getvalue()
+    return gzip.compress(buffer.getvalue(), mtime=0)
 
 
 def write(version: str, directory: Path, files: list[Path], requirements: str) -> dict[str, str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
-from deploy import defaults
+from deploy import defaults, release
 from tests.harness.servers import REPO
 
 
@@ -29,3 +30,11 @@ def test_release_runs_the_uv_the_makefile_names(tmp_path: Path) -> None:
     # Named by the version (pyproject.toml's) and a digest of what ships.
     assert requirements.parent.name.startswith(f"{defaults.version()}+")
     assert "django==" in requirements.read_text().lower()
+
+
+def test_the_archive_is_the_same_bytes_whenever_it_is_built(tmp_path: Path) -> None:
+    """Equal trees give equal archives, a second apart too (gzip's header would otherwise carry the time)."""
+    files = release.app_files()[:5]
+    first = release.archive(files)
+    time.sleep(1.1)
+    assert release.archive(files) == first
