@@ -50,6 +50,10 @@ IMAGE ?= localhost/scaleboard:dev
 IMAGE_LABELS ?=
 NO_IMAGE ?=
 AUDIT ?=
+# make publish: false for a registry on plain HTTP (a test's) or behind a private CA.
+REGISTRY_TLS_VERIFY ?= true
+# Where make package writes builds (<version>/) and make publish finds them.
+PACKAGES_DIR ?= $(CURDIR)/.var/packages
 BASE_IMAGE ?= docker.io/library/python:3.11-slim-bookworm
 CA_BUNDLE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 SCALE ?= 3
@@ -418,6 +422,12 @@ k8s-loadtest: ## Kubernetes: distributed Locust (LOCUST_WORKERS pods) swarming U
 ##@ Delivery: one build per commit
 
 .PHONY: package
-package: setup ## Delivery: release archive + image for this commit, manifest, SBOM, audit (NO_IMAGE=1 AUDIT=record)
+package: setup ## Release archive + image for this commit, manifest, SBOM, audit (NO_IMAGE=1 AUDIT=record)
 	$(BIN)/python -m deploy.package $(if $(NO_IMAGE),--no-image,--engine $(CONTAINER_ENGINE)) \
-		$(if $(AUDIT),--audit $(AUDIT))
+		$(if $(AUDIT),--audit $(AUDIT)) --out "$(PACKAGES_DIR)"
+
+.PHONY: publish
+publish: setup ## Push a package (VERSION, default this commit's) to REGISTRY by digest: image + release (REGISTRY_TLS_VERIFY)
+	$(BIN)/python -m deploy.publish --registry "$(REGISTRY)" --packages "$(PACKAGES_DIR)" \
+		$(if $(filter command line environment,$(origin VERSION)),--version "$(VERSION)") \
+		$(if $(filter false,$(REGISTRY_TLS_VERIFY)),--no-tls-verify)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deploy import audit, defaults, release
+from deploy import audit, defaults, oci, release
 
 ROOT = defaults.ROOT
 PACKAGES = ROOT / ".var" / "packages"
@@ -110,11 +110,16 @@ def package(out: Path, engine: str | None, unaudited: str, today: datetime.date 
     audited = audit.judge(report, audit.load_allowlist(), today or datetime.date.today(), unaudited)
     components = write_sbom(directory / "requirements.txt", directory / "sbom.cdx.json")
     release.write(build.version, directory, release.app_files(), requirements)
+    files = ("scaleboard.tar.gz", "requirements.txt", "sbom.cdx.json", "audit.json")
+    layout = directory / "release.oci"
+    shutil.rmtree(layout, ignore_errors=True)
+    annotations = {"org.opencontainers.image.title": f"{NAME} release", "org.opencontainers.image.version":
+                   build.version, "org.opencontainers.image.revision": build.commit}  # fmt: skip
+    release_digest = oci.write_layout(layout, [directory / name for name in files], build.tag, annotations)
     image = None
     if engine:
         name = f"localhost/{NAME}:{build.tag}"
         image = {"name": name, "id": build_image(name, build, engine)}
-    files = ("scaleboard.tar.gz", "requirements.txt", "sbom.cdx.json", "audit.json")
     manifest = {
         "name": NAME,
         "version": build.version,
@@ -124,6 +129,8 @@ def package(out: Path, engine: str | None, unaudited: str, today: datetime.date 
         "built_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "files": {name: sha256(directory / name) for name in files},
         "image": image,
+        # The files above as one OCI artifact (release.oci), the same digest in any registry it is pushed to.
+        "release": {"layout": layout.name, "digest": release_digest},
         "sbom": {"format": "CycloneDX", "components": components},
         "audit": audited,
     }

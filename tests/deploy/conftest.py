@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from deploy.local.postgres import Cluster
+from tests.harness.checkout import UV, committed_copy
 from tests.harness.leftovers import scratch_dir
 from tests.harness.requires import needs
 from tests.harness.servers import REPO, free_port_block
@@ -79,3 +83,21 @@ def env_args(database_url: str, **extra: str) -> list[str]:
 def one_off(image: str, database_url: str, *command: str) -> str:
     """A release-phase command in a throwaway container, as compose's `migrate` or a k8s Job runs it."""
     return podman("run", "--rm", "--network", NETWORK, *env_args(database_url), image, *command).stdout
+
+
+@pytest.fixture(scope="session")
+def built_package(app_image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """`make package` with its image, on a committed copy of the tree: (the package's directory, its manifest).
+    app_image: the local base image exists, and the layers below the app are cached."""
+    workdir = tmp_path_factory.mktemp("package")
+    root, out = committed_copy(workdir), workdir / "packages"
+    result = subprocess.run(
+        [str(REPO / ".venv/bin/python"), "-m", "deploy.package", "--engine", "podman", "--audit", "record",
+         "--out", str(out)],
+        cwd=root, env={**ENV, "BASE_IMAGE": BASE_IMAGE, "UV": UV}, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (manifest_file,) = out.glob("*/manifest.json")
+    manifest = json.loads(manifest_file.read_text())
+    yield manifest_file.parent, manifest
+    podman("rmi", "--force", manifest["image"]["name"], check=False)
