@@ -54,6 +54,9 @@ AUDIT ?=
 REGISTRY_TLS_VERIFY ?= true
 # Where make package writes builds (<version>/) and make publish finds them.
 PACKAGES_DIR ?= $(CURDIR)/.var/packages
+# make deploy/provision VERSION=0.1.0+g1a2b3c4 REGISTRY=...: ship that published release, not the tree.
+DEPLOY_VERSION := $(if $(filter command line,$(origin VERSION)),$(VERSION))
+RELEASE_SOURCE := $(if $(DEPLOY_VERSION),fetch-release,release)
 BASE_IMAGE ?= docker.io/library/python:3.11-slim-bookworm
 CA_BUNDLE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 SCALE ?= 3
@@ -303,11 +306,11 @@ release: setup ## Build the release archive Ansible ships: .var/releases/<versio
 	$(BIN)/python -m deploy.release $(if $(LABEL),--label $(LABEL))
 
 .PHONY: provision
-provision: ansible-deps release ## Converge INVENTORY (lab|vagrant|aws) with site.yml: db, app servers, nginx
+provision: ansible-deps $(RELEASE_SOURCE) ## Converge INVENTORY (lab|vagrant|aws) with site.yml: db, app servers, nginx (VERSION)
 	$(PLAYBOOK) $(RELEASE_VARS) site.yml
 
 .PHONY: deploy
-deploy: ansible-deps release ## Roll the current tree out to INVENTORY's app servers, one at a time, drained
+deploy: ansible-deps $(RELEASE_SOURCE) ## Roll the tree (or published VERSION) out to INVENTORY's app servers, one at a time, drained
 	$(PLAYBOOK) $(RELEASE_VARS) deploy.yml
 
 .PHONY: rollback
@@ -430,4 +433,9 @@ package: setup ## Release archive + image for this commit, manifest, SBOM, audit
 publish: setup ## Push a package (VERSION, default this commit's) to REGISTRY by digest: image + release (REGISTRY_TLS_VERIFY)
 	$(BIN)/python -m deploy.publish --registry "$(REGISTRY)" --packages "$(PACKAGES_DIR)" \
 		$(if $(filter command line environment,$(origin VERSION)),--version "$(VERSION)") \
+		$(if $(filter false,$(REGISTRY_TLS_VERIFY)),--no-tls-verify)
+
+.PHONY: fetch-release
+fetch-release: setup ## Fetch published release VERSION from REGISTRY by digest (make deploy/provision VERSION=... do)
+	$(BIN)/python -m deploy.fetch_release --registry "$(REGISTRY)" --version "$(VERSION)" \
 		$(if $(filter false,$(REGISTRY_TLS_VERIFY)),--no-tls-verify)

@@ -46,8 +46,12 @@ class Label:
 
     @property
     def tag(self) -> str:
-        """The image tag: OCI tags allow [A-Za-z0-9_.-] only."""
-        return self.version.replace("+", "-")
+        return tag_of(self.version)
+
+
+def tag_of(version: str) -> str:
+    """A version as an image tag: OCI tags allow [A-Za-z0-9_.-] only."""
+    return version.replace("+", "-")
 
 
 def git(*args: str, root: Path = ROOT) -> str:

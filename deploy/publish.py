@@ -14,14 +14,12 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from deploy import package
+from deploy import package, registry
 
 
 class PublishError(RuntimeError):
@@ -30,15 +28,13 @@ class PublishError(RuntimeError):
 
 def skopeo_copy(source: str, destination: str, tls_verify: bool, *options: str) -> str:
     """skopeo copy; returns the digest the destination registry gave the manifest."""
-    if not shutil.which("skopeo"):
-        raise PublishError("skopeo not found: sudo apt-get install skopeo")
     with tempfile.TemporaryDirectory() as scratch:
         digest_file = Path(scratch) / "digest"
-        command = ["skopeo", "copy", "--quiet", f"--dest-tls-verify={str(tls_verify).lower()}",
-                   "--digestfile", str(digest_file), *options, source, destination]  # fmt: skip
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise PublishError(f"skopeo could not push to {destination}: {result.stderr.strip()[-1500:]}")
+        try:
+            registry.skopeo("copy", "--quiet", registry.tls(tls_verify, "dest"), "--digestfile", str(digest_file),
+                            *options, source, destination)  # fmt: skip
+        except registry.RegistryError as exc:
+            raise PublishError(f"could not push to {destination}: {exc}") from None
         return digest_file.read_text().strip()
 
 
@@ -55,27 +51,27 @@ def load(version: str | None, packages: Path) -> tuple[Path, dict[str, Any]]:
     return manifest_file.parent, manifest
 
 
-def publish(registry: str, version: str | None, tls_verify: bool, packages: Path) -> dict[str, Any]:
+def publish(to: str, version: str | None, tls_verify: bool, packages: Path) -> dict[str, Any]:
     directory, manifest = load(version, packages)
-    registry = registry.rstrip("/")
+    to = to.rstrip("/")
     tag = manifest["tag"]
-    image = skopeo_copy(f"containers-storage:{manifest['image']['name']}",
-                        f"docker://{registry}/{package.NAME}:{tag}", tls_verify)  # fmt: skip
+    image = skopeo_copy(f"containers-storage:{manifest['image']['name']}", f"docker://{to}/{package.NAME}:{tag}",
+                        tls_verify)  # fmt: skip
     # The layout's manifest goes up byte for byte, so the registry's digest is the one the package named.
     release = skopeo_copy(f"oci:{directory / manifest['release']['layout']}:{tag}",
-                          f"docker://{registry}/{package.NAME}-release:{tag}", tls_verify, "--preserve-digests")  # fmt: skip
+                          f"docker://{to}/{package.NAME}-release:{tag}", tls_verify, "--preserve-digests")  # fmt: skip
     if release != manifest["release"]["digest"]:
-        raise PublishError(f"{registry} stored the release as {release}, not {manifest['release']['digest']}")
+        raise PublishError(f"{to} stored the release as {release}, not {manifest['release']['digest']}")
     published = {
         "version": manifest["version"],
         "commit": manifest["commit"],
-        "image": f"{registry}/{package.NAME}@{image}",
-        "release": f"{registry}/{package.NAME}-release@{release}",
+        "image": f"{to}/{package.NAME}@{image}",
+        "release": f"{to}/{package.NAME}-release@{release}",
         "published_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
     record = directory / "published.json"
     previous = json.loads(record.read_text()) if record.exists() else {}
-    record.write_text(json.dumps({**previous, registry: published}, indent=2) + "\n")
+    record.write_text(json.dumps({**previous, to: published}, indent=2) + "\n")
     return published
 
 

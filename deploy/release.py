@@ -57,16 +57,26 @@ def archive(files: list[Path], base: Path = ROOT) -> bytes:
     return gzip.compress(buffer.getvalue(), mtime=0)
 
 
-def write(version: str, directory: Path, files: list[Path], requirements: str) -> dict[str, str]:
-    """The archive and its requirements in `directory`; returns the playbooks' release variables."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "scaleboard.tar.gz").write_bytes(archive(files))
-    (directory / "requirements.txt").write_text(requirements)
+def variables(version: str, directory: Path) -> dict[str, str]:
+    """The playbooks' release variables for a release in `directory`."""
     return {
         "app_release_version": version,
         "app_release_archive": str(directory / "scaleboard.tar.gz"),
         "app_release_requirements": str(directory / "requirements.txt"),
     }
+
+
+def write(version: str, directory: Path, files: list[Path], requirements: str) -> dict[str, str]:
+    """The archive and its requirements in `directory`; returns the playbooks' release variables."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "scaleboard.tar.gz").write_bytes(archive(files))
+    (directory / "requirements.txt").write_text(requirements)
+    return variables(version, directory)
+
+
+def select(release: dict[str, str], releases: Path, written_by: str) -> None:
+    """Make `release` the one the playbooks ship next (releases/release.yml, `-e @` in the Makefile)."""
+    (releases / "release.yml").write_text(f"# Written by {written_by}.\n" + json.dumps(release, indent=2) + "\n")
 
 
 def build(label: str = "", releases: Path = RELEASES) -> dict[str, str]:
@@ -77,7 +87,7 @@ def build(label: str = "", releases: Path = RELEASES) -> dict[str, str]:
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     version = f"{defaults.version()}+{digest.hexdigest()[:12]}" + (f"-{label}" if label else "")
     release = write(version, releases / version, files, requirements)
-    (releases / "release.yml").write_text("# Written by `make release`.\n" + json.dumps(release, indent=2) + "\n")
+    select(release, releases, "`make release`")
     return release
 
 

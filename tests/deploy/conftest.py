@@ -9,6 +9,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from deploy.local.postgres import Cluster
 from tests.harness.checkout import UV, committed_copy
 from tests.harness.leftovers import scratch_dir
+from tests.harness.registry import Registry
 from tests.harness.requires import needs
 from tests.harness.servers import REPO, free_port_block
 
@@ -101,3 +103,29 @@ def built_package(app_image: str, tmp_path_factory: pytest.TempPathFactory) -> I
     manifest = json.loads(manifest_file.read_text())
     yield manifest_file.parent, manifest
     podman("rmi", "--force", manifest["image"]["name"], check=False)
+
+
+@dataclass(frozen=True)
+class Published:
+    registry: Registry
+    directory: Path  # the package's
+    manifest: dict[str, Any]
+    output: str  # what make publish printed
+    references: dict[str, str]  # its published.json entry: image and release as name@digest
+
+
+@pytest.fixture(scope="session")
+def published(
+    built_package: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Published]:
+    """`make publish` of the built package to a registry of the test's own (plain HTTP on 127.0.0.1)."""
+    directory, manifest = built_package
+    with Registry(tmp_path_factory.mktemp("registry")) as registry:
+        result = subprocess.run(
+            ["make", "--no-print-directory", "publish", f"REGISTRY={registry.address}",
+             f"VERSION={manifest['version']}", "REGISTRY_TLS_VERIFY=false", f"PACKAGES_DIR={directory.parent}"],
+            cwd=REPO, env=ENV, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        references = json.loads((directory / "published.json").read_text())[registry.address]
+        yield Published(registry, directory, manifest, result.stdout, references)

@@ -7,46 +7,33 @@ import hashlib
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from deploy import oci, publish
-from tests.deploy.conftest import ENV, needs_podman
-from tests.harness.registry import Registry
+from tests.deploy.conftest import Published, needs_podman
 from tests.harness.requires import needs
-from tests.harness.servers import REPO
 
 
 @pytest.mark.live
 @needs_podman
 @needs("docker-registry", "skopeo")
-def test_make_publish_pushes_the_image_and_the_release_by_digest(
-    built_package: tuple[Path, dict[str, Any]], tmp_path: Path
-) -> None:
-    directory, manifest = built_package
-    with Registry(tmp_path) as registry:
-        result = subprocess.run(
-            ["make", "--no-print-directory", "publish", f"REGISTRY={registry.address}",
-             f"VERSION={manifest['version']}", "REGISTRY_TLS_VERIFY=false", f"PACKAGES_DIR={directory.parent}"],
-            cwd=REPO, env=ENV, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-        published = json.loads((directory / "published.json").read_text())[registry.address]
-        # The release keeps the digest the package named before it was pushed; both are tagged with the build.
-        assert published["release"] == f"{registry.address}/scaleboard-release@{manifest['release']['digest']}"
-        assert registry.tags("scaleboard") == registry.tags("scaleboard-release") == [manifest["tag"]]
-        assert published["image"] in result.stdout
-        # The image, fetched by its digest, is this commit's build.
-        inspected = json.loads(skopeo("inspect", f"docker://{published['image']}"))
-        assert inspected["Digest"] == published["image"].rsplit("@", 1)[1]
-        assert inspected["Labels"]["org.opencontainers.image.revision"] == manifest["commit"]
-        # The release, fetched by its digest, holds the package's files byte for byte.
-        skopeo("copy", f"docker://{published['release']}", f"oci:{tmp_path / 'fetched'}:fetched")
-        files = {path.name: path for path in oci.extract_layout(tmp_path / "fetched", tmp_path / "files")}
-        assert sorted(files) == sorted(manifest["files"])
-        for name, digest in manifest["files"].items():
-            assert "sha256:" + hashlib.sha256(files[name].read_bytes()).hexdigest() == digest, name
+def test_make_publish_pushes_the_image_and_the_release_by_digest(published: Published, tmp_path: Path) -> None:
+    manifest, references, registry = published.manifest, published.references, published.registry
+    # The release keeps the digest the package named before it was pushed; both are tagged with the build.
+    assert references["release"] == f"{registry.address}/scaleboard-release@{manifest['release']['digest']}"
+    assert registry.tags("scaleboard") == registry.tags("scaleboard-release") == [manifest["tag"]]
+    assert references["image"] in published.output
+    # The image, fetched by its digest, is this commit's build.
+    inspected = json.loads(skopeo("inspect", f"docker://{references['image']}"))
+    assert inspected["Digest"] == references["image"].rsplit("@", 1)[1]
+    assert inspected["Labels"]["org.opencontainers.image.revision"] == manifest["commit"]
+    # The release, fetched by its digest, holds the package's files byte for byte.
+    skopeo("copy", f"docker://{references['release']}", f"oci:{tmp_path / 'fetched'}:fetched")
+    files = {path.name: path for path in oci.extract_layout(tmp_path / "fetched", tmp_path / "files")}
+    assert sorted(files) == sorted(manifest["files"])
+    for name, digest in manifest["files"].items():
+        assert "sha256:" + hashlib.sha256(files[name].read_bytes()).hexdigest() == digest, name
 
 
 def skopeo(*args: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from deploy.lab import lab as lab_module
 from tests.deploy.ansible.conftest import RunningLab, changed_per_host, check_site, make, needs_lab, ufw_rules
+from tests.deploy.conftest import Published, needs_podman
 from tests.harness.pebble import Pebble
 from tests.harness.prometheus import api, by_instance, eventually
 from tests.harness.requires import needs
@@ -55,6 +56,21 @@ def test_prometheus_reads_the_app_on_its_unix_socket_and_every_exporter(running_
     eventually(lambda: by_instance(prometheus, counted).get("sb-aio", 0) > 0, 30, "the app's requests counted")
     # ...through nginx's loopback listener only: /metrics stays closed to the world.
     assert get(f"{running_lab.url}/metrics")[0] == 403
+
+
+@needs_podman
+@needs("docker-registry", "skopeo")
+def test_make_deploy_version_ships_the_published_release_by_digest(
+    running_lab: RunningLab, published: Published
+) -> None:
+    """`make deploy VERSION=...` rolls out what `make publish` pushed (fetched by its digest), not the tree."""
+    version = published.manifest["version"]
+    output, seconds = make("deploy", "INVENTORY=lab", f"VERSION={version}", f"REGISTRY={published.registry.address}",
+                           "REGISTRY_TLS_VERIFY=false")  # fmt: skip
+    assert f"release {version} from {published.references['release']}" in output
+    assert running_lab.ssh("sb-aio", "readlink -f /srv/scaleboard/current").strip().endswith(f"/releases/{version}")
+    assert get(f"{running_lab.url}/readyz")[0] == 200
+    print(f"\nall-in-one: make deploy VERSION=... (fetched by digest, rolled out) {seconds:.0f} s")
 
 
 def served_certificate(address: str, root: Path, name: str = DOMAIN) -> dict[str, Any]:

@@ -1,0 +1,67 @@
+"""A published release (`make publish`) as the release the playbooks ship: `make deploy VERSION=...` and
+`make provision VERSION=...` take it instead of building one from the tree.
+
+    python -m deploy.fetch_release --registry registry.example.org/team --version 0.1.0+g1a2b3c4 [--no-tls-verify]
+
+Resolves <registry>/scaleboard-release:<tag> to its digest once and fetches by that digest, into
+.var/releases/<version>/ (the archive, its requirements, the SBOM, the audit, and source.json naming the
+digest), then writes .var/releases/release.yml as `make release` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from deploy import oci, package, registry, release
+
+
+class FetchError(RuntimeError):
+    """The release cannot be fetched; the message says what to check."""
+
+
+def fetch(source: str, version: str, tls_verify: bool, releases: Path = release.RELEASES) -> dict[str, str]:
+    reference = f"{source.rstrip('/')}/{package.NAME}-release"
+    try:
+        found = registry.skopeo("inspect", registry.tls(tls_verify), f"docker://{reference}:{package.tag_of(version)}")
+        digest = json.loads(found)["Digest"]
+    except registry.RegistryError as exc:
+        raise FetchError(f"{reference} has no release {version}: `make publish` it first ({exc})") from None
+    directory = releases / version
+    with tempfile.TemporaryDirectory() as scratch:
+        layout = Path(scratch) / "layout"
+        registry.skopeo("copy", "--quiet", registry.tls(tls_verify, "src"), f"docker://{reference}@{digest}",
+                        f"oci:{layout}:release")  # fmt: skip
+        shutil.rmtree(directory, ignore_errors=True)
+        files = {path.name for path in oci.extract_layout(layout, directory)}
+    if not {"scaleboard.tar.gz", "requirements.txt"} <= files:
+        raise FetchError(f"{reference}@{digest} is not a release: it holds {sorted(files)}")
+    (directory / "source.json").write_text(json.dumps({"release": f"{reference}@{digest}"}, indent=2) + "\n")
+    fetched = release.variables(version, directory)
+    release.select(fetched, releases, f"`deploy.fetch_release` from {reference}@{digest}")
+    return {**fetched, "source": f"{reference}@{digest}"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--registry", required=True)
+    parser.add_argument("--version", required=True)
+    parser.add_argument("--no-tls-verify", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.registry:
+        parser.error("say where the release was published: REGISTRY=host[:port][/path]")
+    try:
+        fetched = fetch(args.registry, args.version, not args.no_tls_verify)
+    except (FetchError, registry.RegistryError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"release {fetched['app_release_version']} from {fetched['source']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""`make fetch-release` (what `make deploy VERSION=...` runs first): a published release, resolved to its digest
+once, fetched by it, and made the release the playbooks ship."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from deploy import fetch_release
+from tests.deploy.conftest import Published, needs_podman
+from tests.harness.requires import needs
+from tests.harness.servers import REPO
+
+
+@pytest.mark.live
+@needs_podman
+@needs("docker-registry", "skopeo")
+def test_a_published_release_becomes_the_one_the_playbooks_ship(published: Published, tmp_path: Path) -> None:
+    manifest = published.manifest
+    fetched = fetch_release.fetch(published.registry.address, manifest["version"], False, releases=tmp_path)
+    assert fetched["source"] == published.references["release"]
+    shipped = yaml.safe_load((tmp_path / "release.yml").read_text())
+    assert shipped["app_release_version"] == manifest["version"]
+    for key, name in (("app_release_archive", "scaleboard.tar.gz"), ("app_release_requirements", "requirements.txt")):
+        digest = "sha256:" + hashlib.sha256(Path(shipped[key]).read_bytes()).hexdigest()
+        assert digest == manifest["files"][name], name
+    source = json.loads((tmp_path / manifest["version"] / "source.json").read_text())
+    assert source == {"release": published.references["release"]}
+
+
+@pytest.mark.live
+@needs_podman
+@needs("docker-registry", "skopeo")
+def test_a_version_never_published_says_so(published: Published) -> None:
+    result = subprocess.run(
+        ["make", "--no-print-directory", "fetch-release", f"REGISTRY={published.registry.address}",
+         "VERSION=0.0.1+g0000000", "REGISTRY_TLS_VERIFY=false"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "has no release 0.0.1+g0000000: `make publish` it first" in result.stderr
