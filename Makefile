@@ -57,6 +57,18 @@ PACKAGES_DIR ?= $(CURDIR)/.var/packages
 # make deploy/provision VERSION=0.1.0+g1a2b3c4 REGISTRY=...: ship that published release, not the tree.
 DEPLOY_VERSION := $(if $(filter command line,$(origin VERSION)),$(VERSION))
 RELEASE_SOURCE := $(if $(DEPLOY_VERSION),fetch-release,release)
+RELEASE_REF ?=
+REGISTRY_TLS_FLAG = $(if $(filter false,$(REGISTRY_TLS_VERIFY)),--no-tls-verify)
+# make smoke URL=...: the site checked, and its short Locust run (the load test's thresholds apply).
+URL ?=
+SMOKE_USERS ?= 5
+SMOKE_RUN_TIME ?= 15s
+# make stage deploys to STAGE_INVENTORY and smoke-checks STAGE_URL; make promote deploys to PROMOTE_INVENTORY.
+STAGE_INVENTORY ?= lab
+STAGE_URL ?=
+PROMOTE_INVENTORY ?= aws
+# What make stage and make promote record (staged.json, promoted.json).
+DELIVERY_DIR ?= $(CURDIR)/.var/delivery
 BASE_IMAGE ?= docker.io/library/python:3.11-slim-bookworm
 CA_BUNDLE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 SCALE ?= 3
@@ -432,10 +444,24 @@ package: setup ## Release archive + image for this commit, manifest, SBOM, audit
 .PHONY: publish
 publish: setup ## Push a package (VERSION, default this commit's) to REGISTRY by digest: image + release (REGISTRY_TLS_VERIFY)
 	$(BIN)/python -m deploy.publish --registry "$(REGISTRY)" --packages "$(PACKAGES_DIR)" \
-		$(if $(filter command line environment,$(origin VERSION)),--version "$(VERSION)") \
-		$(if $(filter false,$(REGISTRY_TLS_VERIFY)),--no-tls-verify)
+		$(if $(DEPLOY_VERSION),--version "$(DEPLOY_VERSION)") $(REGISTRY_TLS_FLAG)
 
 .PHONY: fetch-release
-fetch-release: setup ## Fetch published release VERSION from REGISTRY by digest (make deploy/provision VERSION=... do)
-	$(BIN)/python -m deploy.fetch_release --registry "$(REGISTRY)" --version "$(VERSION)" \
-		$(if $(filter false,$(REGISTRY_TLS_VERIFY)),--no-tls-verify)
+fetch-release: setup ## Fetch published release VERSION from REGISTRY by digest, or exactly RELEASE_REF (name@digest)
+	$(BIN)/python -m deploy.fetch_release --version "$(VERSION)" \
+		$(if $(RELEASE_REF),--pinned "$(RELEASE_REF)",--registry "$(REGISTRY)") $(REGISTRY_TLS_FLAG)
+
+.PHONY: smoke
+smoke: setup ## Is the site at URL usable: /readyz, sign-up, sign-in, a post, a vote; then Locust's thresholds (SMOKE_*)
+	$(BIN)/python -m deploy.smoke --url "$(URL)"
+	$(MAKE) --no-print-directory loadtest HOST="$(URL)" USERS=$(SMOKE_USERS) RUN_TIME=$(SMOKE_RUN_TIME)
+
+.PHONY: stage
+stage: setup ## Published VERSION from REGISTRY to STAGE_INVENTORY (lab), smoke-checked at STAGE_URL, recorded
+	$(BIN)/python -m deploy.delivery stage --version "$(DEPLOY_VERSION)" --registry "$(REGISTRY)" \
+		--inventory "$(STAGE_INVENTORY)" --url "$(STAGE_URL)" --records "$(DELIVERY_DIR)" $(REGISTRY_TLS_FLAG)
+
+.PHONY: promote
+promote: setup ## The staged VERSION, by the digest staging ran, to PROMOTE_INVENTORY (aws); recorded
+	$(BIN)/python -m deploy.delivery promote --version "$(DEPLOY_VERSION)" --inventory "$(PROMOTE_INVENTORY)" \
+		--records "$(DELIVERY_DIR)" $(REGISTRY_TLS_FLAG)

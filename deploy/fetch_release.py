@@ -3,7 +3,8 @@
 
     python -m deploy.fetch_release --registry registry.example.org/team --version 0.1.0+g1a2b3c4 [--no-tls-verify]
 
-Resolves <registry>/scaleboard-release:<tag> to its digest once and fetches by that digest, into
+Resolves <registry>/scaleboard-release:<tag> to its digest once (or takes --pinned name@digest) and fetches by
+that digest, checking the release's version label, into
 .var/releases/<version>/ (the archive, its requirements, the SBOM, the audit, and source.json naming the
 digest), then writes .var/releases/release.yml as `make release` does.
 """
@@ -24,13 +25,23 @@ class FetchError(RuntimeError):
     """The release cannot be fetched; the message says what to check."""
 
 
-def fetch(source: str, version: str, tls_verify: bool, releases: Path = release.RELEASES) -> dict[str, str]:
+def resolve(source: str, version: str, tls_verify: bool) -> str:
+    """<source>/scaleboard-release:<tag> as name@digest: what a deploy then fetches, whatever the tag does later."""
     reference = f"{source.rstrip('/')}/{package.NAME}-release"
     try:
         found = registry.skopeo("inspect", registry.tls(tls_verify), f"docker://{reference}:{package.tag_of(version)}")
-        digest = json.loads(found)["Digest"]
     except registry.RegistryError as exc:
         raise FetchError(f"{reference} has no release {version}: `make publish` it first ({exc})") from None
+    return f"{reference}@{json.loads(found)['Digest']}"
+
+
+def fetch(pinned: str, version: str, tls_verify: bool, releases: Path = release.RELEASES) -> dict[str, str]:
+    """The release `pinned` (name@digest) into releases/<version>/, selected for the next deploy. Its version label
+    must be `version`: a digest of another build is refused."""
+    reference, _, digest = pinned.partition("@")
+    labels = json.loads(registry.skopeo("inspect", registry.tls(tls_verify), f"docker://{pinned}"))["Labels"] or {}
+    if labels.get("org.opencontainers.image.version") != version:
+        raise FetchError(f"{pinned} is release {labels.get('org.opencontainers.image.version')}, not {version}")
     directory = releases / version
     with tempfile.TemporaryDirectory() as scratch:
         layout = Path(scratch) / "layout"
@@ -48,14 +59,16 @@ def fetch(source: str, version: str, tls_verify: bool, releases: Path = release.
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--registry", required=True)
+    parser.add_argument("--registry", help="where it was published: its tag is resolved to a digest")
+    parser.add_argument("--pinned", help="name@digest: exactly this release (make promote passes the staged one)")
     parser.add_argument("--version", required=True)
     parser.add_argument("--no-tls-verify", action="store_true")
     args = parser.parse_args(argv)
-    if not args.registry:
+    if not (args.registry or args.pinned):
         parser.error("say where the release was published: REGISTRY=host[:port][/path]")
     try:
-        fetched = fetch(args.registry, args.version, not args.no_tls_verify)
+        pinned = args.pinned or resolve(args.registry, args.version, not args.no_tls_verify)
+        fetched = fetch(pinned, args.version, not args.no_tls_verify)
     except (FetchError, registry.RegistryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

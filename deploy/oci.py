@@ -40,7 +40,8 @@ def write_layout(layout: Path, files: list[Path], tag: str, annotations: dict[st
     base = files[0].parent
     layer = release.archive(files, base=base)
     diff_id = "sha256:" + hashlib.sha256(gzip.decompress(layer)).hexdigest()
-    config = {"architecture": "amd64", "os": "linux", "config": {},
+    # The annotations as labels too: `skopeo inspect` shows a config's labels, not a manifest's annotations.
+    config = {"architecture": "amd64", "os": "linux", "config": {"Labels": annotations},
               "rootfs": {"type": "layers", "diff_ids": [diff_id]}}  # fmt: skip
     manifest = {
         "schemaVersion": 2,

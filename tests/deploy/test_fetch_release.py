@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -22,8 +23,10 @@ from tests.harness.servers import REPO
 @needs("docker-registry", "skopeo")
 def test_a_published_release_becomes_the_one_the_playbooks_ship(published: Published, tmp_path: Path) -> None:
     manifest = published.manifest
-    fetched = fetch_release.fetch(published.registry.address, manifest["version"], False, releases=tmp_path)
-    assert fetched["source"] == published.references["release"]
+    pinned = fetch_release.resolve(published.registry.address, manifest["version"], False)
+    assert pinned == published.references["release"]
+    fetched = fetch_release.fetch(pinned, manifest["version"], False, releases=tmp_path)
+    assert fetched["source"] == pinned
     shipped = yaml.safe_load((tmp_path / "release.yml").read_text())
     assert shipped["app_release_version"] == manifest["version"]
     for key, name in (("app_release_archive", "scaleboard.tar.gz"), ("app_release_requirements", "requirements.txt")):
@@ -44,3 +47,12 @@ def test_a_version_never_published_says_so(published: Published) -> None:
     )  # fmt: skip
     assert result.returncode != 0
     assert "has no release 0.0.1+g0000000: `make publish` it first" in result.stderr
+
+
+@pytest.mark.live
+@needs_podman
+@needs("docker-registry", "skopeo")
+def test_a_digest_of_another_version_is_refused(published: Published, tmp_path: Path) -> None:
+    expected = rf"is release {re.escape(published.manifest['version'])}, not 9\.9\.9"
+    with pytest.raises(fetch_release.FetchError, match=expected):
+        fetch_release.fetch(published.references["release"], "9.9.9", False, releases=tmp_path)

@@ -4,6 +4,7 @@ Prometheus."""
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import socket
 import ssl
@@ -12,13 +13,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from deploy.lab import lab as lab_module
 from tests.deploy.ansible.conftest import RunningLab, changed_per_host, check_site, make, needs_lab, ufw_rules
 from tests.deploy.conftest import Published, needs_podman
 from tests.harness.pebble import Pebble
 from tests.harness.prometheus import api, by_instance, eventually
 from tests.harness.requires import needs
-from tests.harness.servers import get
+from tests.harness.servers import REPO, get
 
 pytestmark = needs_lab
 TOPOLOGY = "all-in-one"
@@ -60,17 +63,36 @@ def test_prometheus_reads_the_app_on_its_unix_socket_and_every_exporter(running_
 
 @needs_podman
 @needs("docker-registry", "skopeo")
-def test_make_deploy_version_ships_the_published_release_by_digest(
-    running_lab: RunningLab, published: Published
+def test_a_published_version_is_staged_smoke_checked_then_promoted_by_digest(
+    running_lab: RunningLab, published: Published, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`make deploy VERSION=...` rolls out what `make publish` pushed (fetched by its digest), not the tree."""
-    version = published.manifest["version"]
-    output, seconds = make("deploy", "INVENTORY=lab", f"VERSION={version}", f"REGISTRY={published.registry.address}",
-                           "REGISTRY_TLS_VERIFY=false")  # fmt: skip
-    assert f"release {version} from {published.references['release']}" in output
+    """`make stage` rolls out what `make publish` pushed (fetched by digest, not built from the tree) and smoke-checks
+    it; `make promote` then deploys exactly that digest. The one lab stands in for production too: the lab holds one
+    topology at a time on this machine."""
+    version, registry = published.manifest["version"], published.registry.address
+    records = tmp_path / "delivery"
+    monkeypatch.setenv("REPORTS", str(tmp_path / "reports"))  # the smoke check's Locust report
+    knobs = [f"VERSION={version}", "REGISTRY_TLS_VERIFY=false", f"DELIVERY_DIR={records}"]
+    refused = subprocess.run(["make", "--no-print-directory", "promote", *knobs, "PROMOTE_INVENTORY=lab"], cwd=REPO,
+                             capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert refused.returncode != 0
+    assert f"{version} has not passed staging (last staged: none)" in refused.stderr
+
+    output, seconds = make("stage", *knobs, f"REGISTRY={registry}", "STAGE_INVENTORY=lab",
+                           f"STAGE_URL={running_lab.url}")  # fmt: skip
+    staged = json.loads((records / "staged.json").read_text())
+    assert staged["release"] == published.references["release"]
+    assert re.search(r"^smoke: vote on it +ok", output, re.M), output[-3000:]
     assert running_lab.ssh("sb-aio", "readlink -f /srv/scaleboard/current").strip().endswith(f"/releases/{version}")
+    print(f"\nall-in-one: make stage (fetch by digest, roll out, smoke with Locust) {seconds:.0f} s")
+
+    output, seconds = make("promote", *knobs, "PROMOTE_INVENTORY=lab")
+    assert f"release {version} from {staged['release']}" in output, "promoted by the digest staging ran"
+    (promoted,) = json.loads((records / "promoted.json").read_text())
+    assert (promoted["version"], promoted["release"], promoted["inventory"]) == (version, staged["release"], "lab")
+    assert published.manifest["commit"].startswith(promoted["commit"])
     assert get(f"{running_lab.url}/readyz")[0] == 200
-    print(f"\nall-in-one: make deploy VERSION=... (fetched by digest, rolled out) {seconds:.0f} s")
+    print(f"all-in-one: make promote {seconds:.0f} s")
 
 
 def served_certificate(address: str, root: Path, name: str = DOMAIN) -> dict[str, Any]:

@@ -1,0 +1,100 @@
+"""`make stage` and `make promote`: a published release goes to staging, is smoke-checked there, and only that
+release, by the digest staging ran, goes to production. Records in .var/delivery/:
+  staged.json     the last release that passed staging: version, name@digest, inventory, URL, time
+  promoted.json   every promotion, newest last: version, name@digest, commit, inventory, time
+
+    python -m deploy.delivery stage --version V --registry R --inventory lab --url http://10.77.0.10
+    python -m deploy.delivery promote --version V --inventory aws
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from deploy import defaults, release
+
+DELIVERY = defaults.ROOT / ".var" / "delivery"
+
+
+class DeliveryError(RuntimeError):
+    """A step failed or may not run; the message says what to do."""
+
+
+def make(*args: str) -> None:
+    """A make target of this repository, its output passed through; DeliveryError if it fails."""
+    if subprocess.run(["make", "--no-print-directory", *args], cwd=defaults.ROOT, check=False).returncode != 0:
+        raise DeliveryError(f"`make {' '.join(args)}` failed (see above)")
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def stage(version: str, registry: str, inventory: str, url: str, tls_verify: bool, records: Path) -> dict[str, Any]:
+    tls = [] if tls_verify else ["REGISTRY_TLS_VERIFY=false"]
+    make("deploy", f"INVENTORY={inventory}", f"VERSION={version}", f"REGISTRY={registry}", *tls)
+    make("smoke", f"URL={url}")
+    source = json.loads((release.RELEASES / version / "source.json").read_text())["release"]
+    staged = {"version": version, "release": source, "inventory": inventory, "url": url, "staged_at": now()}
+    records.mkdir(parents=True, exist_ok=True)
+    (records / "staged.json").write_text(json.dumps(staged, indent=2) + "\n")
+    return staged
+
+
+def promote(version: str, inventory: str, tls_verify: bool, records: Path) -> dict[str, Any]:
+    staged_file = records / "staged.json"
+    staged = json.loads(staged_file.read_text()) if staged_file.exists() else {}
+    if staged.get("version") != version:
+        raise DeliveryError(f"{version} has not passed staging (last staged: {staged.get('version', 'none')}): "
+                            f"make stage VERSION={version} first")  # fmt: skip
+    tls = [] if tls_verify else ["REGISTRY_TLS_VERIFY=false"]
+    # Exactly what staging ran: the digest, not the tag, which may have been pushed again since.
+    make("deploy", f"INVENTORY={inventory}", f"VERSION={version}", f"RELEASE_REF={staged['release']}", *tls)
+    history_file = records / "promoted.json"
+    history = json.loads(history_file.read_text()) if history_file.exists() else []
+    promoted = {"version": version, "release": staged["release"], "commit": commit_of(version),
+                "inventory": inventory, "promoted_at": now()}  # fmt: skip
+    history_file.write_text(json.dumps([*history, promoted], indent=2) + "\n")
+    return promoted
+
+
+def commit_of(version: str) -> str:
+    """The commit a package version names (0.1.0+g1a2b3c4 -> 1a2b3c4)."""
+    return version.rpartition("+g")[2].split(".")[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["stage", "promote"])
+    parser.add_argument("--version", required=True)
+    parser.add_argument("--registry", default="")
+    parser.add_argument("--inventory", required=True)
+    parser.add_argument("--url", default="")
+    parser.add_argument("--no-tls-verify", action="store_true")
+    parser.add_argument("--records", type=Path, default=DELIVERY)
+    args = parser.parse_args(argv)
+    if not args.version:
+        parser.error("say which published version: VERSION=0.1.0+g1a2b3c4")
+    try:
+        if args.command == "stage":
+            if not (args.registry and args.url):
+                parser.error("stage needs REGISTRY (where VERSION was published) and STAGE_URL (the staged site)")
+            done = stage(args.version, args.registry, args.inventory, args.url, not args.no_tls_verify, args.records)
+            print(f"staged {done['version']} ({done['release']}) on {done['inventory']}: smoke passed")
+        else:
+            done = promote(args.version, args.inventory, not args.no_tls_verify, args.records)
+            print(f"promoted {done['version']} ({done['release']}) to {done['inventory']}")
+    except DeliveryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
