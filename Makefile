@@ -63,6 +63,8 @@ REGISTRY_TLS_FLAG = $(if $(filter false,$(REGISTRY_TLS_VERIFY)),--no-tls-verify)
 URL ?=
 SMOKE_USERS ?= 5
 SMOKE_RUN_TIME ?= 15s
+# Readers only: the check's own steps write, and a fresh site has none of the seeded accounts writers sign in as.
+SMOKE_SCENARIO ?= read
 # make stage deploys to STAGE_INVENTORY and smoke-checks STAGE_URL; make promote deploys to PROMOTE_INVENTORY.
 STAGE_INVENTORY ?= lab
 STAGE_URL ?=
@@ -454,7 +456,8 @@ fetch-release: setup ## Fetch published release VERSION from REGISTRY by digest,
 .PHONY: smoke
 smoke: setup ## Is the site at URL usable: /readyz, sign-up, sign-in, a post, a vote; then Locust's thresholds (SMOKE_*)
 	$(BIN)/python -m deploy.smoke --url "$(URL)"
-	$(MAKE) --no-print-directory loadtest HOST="$(URL)" USERS=$(SMOKE_USERS) RUN_TIME=$(SMOKE_RUN_TIME)
+	$(MAKE) --no-print-directory loadtest HOST="$(URL)" USERS=$(SMOKE_USERS) RUN_TIME=$(SMOKE_RUN_TIME) \
+		SCENARIO=$(SMOKE_SCENARIO)
 
 .PHONY: stage
 stage: setup ## Published VERSION from REGISTRY to STAGE_INVENTORY (lab), smoke-checked at STAGE_URL, recorded
@@ -465,3 +468,8 @@ stage: setup ## Published VERSION from REGISTRY to STAGE_INVENTORY (lab), smoke-
 promote: setup ## The staged VERSION, by the digest staging ran, to PROMOTE_INVENTORY (aws); recorded
 	$(BIN)/python -m deploy.delivery promote --version "$(DEPLOY_VERSION)" --inventory "$(PROMOTE_INVENTORY)" \
 		--records "$(DELIVERY_DIR)" $(REGISTRY_TLS_FLAG)
+
+.PHONY: rollback-promotion
+rollback-promotion: setup ## PROMOTE_INVENTORY back to the promotion before the current one, by its digest; recorded
+	$(BIN)/python -m deploy.delivery rollback --inventory "$(PROMOTE_INVENTORY)" --records "$(DELIVERY_DIR)" \
+		$(REGISTRY_TLS_FLAG)

@@ -1,10 +1,12 @@
-"""`make stage` and `make promote`: a published release goes to staging, is smoke-checked there, and only that
-release, by the digest staging ran, goes to production. Records in .var/delivery/:
+"""`make stage`, `make promote`, `make rollback-promotion`: a published release goes to staging, is smoke-checked
+there, and only that release, by the digest staging ran, goes to production; the promotion before it is one
+command away. Records in .var/delivery/:
   staged.json     the last release that passed staging: version, name@digest, inventory, URL, time
   promoted.json   every promotion, newest last: version, name@digest, commit, inventory, time
 
     python -m deploy.delivery stage --version V --registry R --inventory lab --url http://10.77.0.10
     python -m deploy.delivery promote --version V --inventory aws
+    python -m deploy.delivery rollback --inventory aws
 """
 
 from __future__ import annotations
@@ -64,6 +66,24 @@ def promote(version: str, inventory: str, tls_verify: bool, records: Path) -> di
     return promoted
 
 
+def rollback(inventory: str, tls_verify: bool, records: Path) -> dict[str, Any]:
+    """Back to the promotion before the current one on `inventory`, by its digest; recorded as a promotion too (so
+    a second rollback returns to where the first started, like `helm rollback`)."""
+    history_file = records / "promoted.json"
+    history = json.loads(history_file.read_text()) if history_file.exists() else []
+    here = [entry for entry in history if entry["inventory"] == inventory]
+    if len(here) < 2:
+        raise DeliveryError(f"{inventory} has had {len(here)} promotion(s): nothing promoted before to return to "
+                            f"(servers still keep older releases: make rollback INVENTORY={inventory})")  # fmt: skip
+    current, previous = here[-1], here[-2]
+    tls = [] if tls_verify else ["REGISTRY_TLS_VERIFY=false"]
+    make("deploy", f"INVENTORY={inventory}", f"VERSION={previous['version']}", f"RELEASE_REF={previous['release']}",
+         *tls)  # fmt: skip
+    back = {**previous, "promoted_at": now(), "rolled_back_from": current["version"]}
+    history_file.write_text(json.dumps([*history, back], indent=2) + "\n")
+    return back
+
+
 def commit_of(version: str) -> str:
     """The commit a package version names (0.1.0+g1a2b3c4 -> 1a2b3c4)."""
     return version.rpartition("+g")[2].split(".")[0]
@@ -71,15 +91,15 @@ def commit_of(version: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["stage", "promote"])
-    parser.add_argument("--version", required=True)
+    parser.add_argument("command", choices=["stage", "promote", "rollback"])
+    parser.add_argument("--version", default="")
     parser.add_argument("--registry", default="")
     parser.add_argument("--inventory", required=True)
     parser.add_argument("--url", default="")
     parser.add_argument("--no-tls-verify", action="store_true")
     parser.add_argument("--records", type=Path, default=DELIVERY)
     args = parser.parse_args(argv)
-    if not args.version:
+    if not args.version and args.command != "rollback":
         parser.error("say which published version: VERSION=0.1.0+g1a2b3c4")
     try:
         if args.command == "stage":
@@ -87,9 +107,13 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error("stage needs REGISTRY (where VERSION was published) and STAGE_URL (the staged site)")
             done = stage(args.version, args.registry, args.inventory, args.url, not args.no_tls_verify, args.records)
             print(f"staged {done['version']} ({done['release']}) on {done['inventory']}: smoke passed")
-        else:
+        elif args.command == "promote":
             done = promote(args.version, args.inventory, not args.no_tls_verify, args.records)
             print(f"promoted {done['version']} ({done['release']}) to {done['inventory']}")
+        else:
+            done = rollback(args.inventory, not args.no_tls_verify, args.records)
+            print(f"rolled {done['inventory']} back from {done['rolled_back_from']} to {done['version']} "
+                  f"({done['release']})")  # fmt: skip
     except DeliveryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from deploy.local.postgres import Cluster
-from tests.harness.checkout import UV, committed_copy
+from tests.harness.checkout import UV, commit, committed_copy
 from tests.harness.leftovers import scratch_dir
 from tests.harness.registry import Registry
 from tests.harness.requires import needs
@@ -87,12 +87,8 @@ def one_off(image: str, database_url: str, *command: str) -> str:
     return podman("run", "--rm", "--network", NETWORK, *env_args(database_url), image, *command).stdout
 
 
-@pytest.fixture(scope="session")
-def built_package(app_image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """`make package` with its image, on a committed copy of the tree: (the package's directory, its manifest).
-    app_image: the local base image exists, and the layers below the app are cached."""
-    workdir = tmp_path_factory.mktemp("package")
-    root, out = committed_copy(workdir), workdir / "packages"
+def build_package(root: Path, out: Path) -> tuple[Path, dict[str, Any]]:
+    """`make package` with its image in the checkout `root`: (the package's directory, its manifest)."""
     result = subprocess.run(
         [str(REPO / ".venv/bin/python"), "-m", "deploy.package", "--engine", "podman", "--audit", "record",
          "--out", str(out)],
@@ -100,8 +96,16 @@ def built_package(app_image: str, tmp_path_factory: pytest.TempPathFactory) -> I
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (manifest_file,) = out.glob("*/manifest.json")
-    manifest = json.loads(manifest_file.read_text())
-    yield manifest_file.parent, manifest
+    return manifest_file.parent, json.loads(manifest_file.read_text())
+
+
+@pytest.fixture(scope="session")
+def built_package(app_image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """`make package` with its image, on a committed copy of the tree. app_image: the local base image exists, and
+    the layers below the app are cached."""
+    workdir = tmp_path_factory.mktemp("package")
+    directory, manifest = build_package(committed_copy(workdir), workdir / "packages")
+    yield directory, manifest
     podman("rmi", "--force", manifest["image"]["name"], check=False)
 
 
@@ -115,17 +119,37 @@ class Published:
 
 
 @pytest.fixture(scope="session")
-def published(
-    built_package: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Published]:
-    """`make publish` of the built package to a registry of the test's own (plain HTTP on 127.0.0.1)."""
-    directory, manifest = built_package
-    with Registry(tmp_path_factory.mktemp("registry")) as registry:
-        result = subprocess.run(
-            ["make", "--no-print-directory", "publish", f"REGISTRY={registry.address}",
-             f"VERSION={manifest['version']}", "REGISTRY_TLS_VERIFY=false", f"PACKAGES_DIR={directory.parent}"],
-            cwd=REPO, env=ENV, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-        references = json.loads((directory / "published.json").read_text())[registry.address]
-        yield Published(registry, directory, manifest, result.stdout, references)
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """A registry of the tests' own (plain HTTP on 127.0.0.1)."""
+    with Registry(tmp_path_factory.mktemp("registry")) as started:
+        yield started
+
+
+def publish_package(registry: Registry, directory: Path, manifest: dict[str, Any]) -> Published:
+    result = subprocess.run(
+        ["make", "--no-print-directory", "publish", f"REGISTRY={registry.address}",
+         f"VERSION={manifest['version']}", "REGISTRY_TLS_VERIFY=false", f"PACKAGES_DIR={directory.parent}"],
+        cwd=REPO, env=ENV, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    references = json.loads((directory / "published.json").read_text())[registry.address]
+    return Published(registry, directory, manifest, result.stdout, references)
+
+
+@pytest.fixture(scope="session")
+def published(built_package: tuple[Path, dict[str, Any]], registry: Registry) -> Published:
+    """`make publish` of the built package."""
+    return publish_package(registry, *built_package)
+
+
+@pytest.fixture(scope="session")
+def published_next(published: Published, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
+    """The build of the next commit (one more on the same tree), published to the same registry."""
+    workdir = tmp_path_factory.mktemp("package-next")
+    root = committed_copy(workdir)
+    commit(root, "the next commit")
+    directory, manifest = build_package(root, workdir / "packages")
+    try:
+        yield publish_package(published.registry, directory, manifest)
+    finally:
+        podman("rmi", "--force", manifest["image"]["name"], check=False)

@@ -25,3 +25,10 @@ def test_only_the_last_staged_version_is_promoted(tmp_path: Path) -> None:
 
 def test_a_version_names_its_commit() -> None:
     assert delivery.commit_of("0.1.0+g1a2b3c4") == "1a2b3c4"
+
+
+def test_a_rollback_needs_an_earlier_promotion(tmp_path: Path) -> None:
+    history = [{"version": "0.1.0+g1111111", "inventory": "aws"}, {"version": "0.1.0+g2222222", "inventory": "lab"}]
+    (tmp_path / "promoted.json").write_text(json.dumps(history))
+    with pytest.raises(delivery.DeliveryError, match=r"aws has had 1 promotion\(s\): nothing promoted before"):
+        delivery.rollback("aws", True, tmp_path)

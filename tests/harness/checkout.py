@@ -23,7 +23,13 @@ def committed_copy(tmp_path: Path) -> Path:
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, target / name)
     (target / ".venv").symlink_to(REPO / ".venv")
-    git = ["git", "-c", "user.name=test", "-c", "user.email=test@scaleboard.test"]
-    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "the tree under test"]):
-        subprocess.run([*git, *command], cwd=target, check=True)
+    subprocess.run(["git", "init", "-q"], cwd=target, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=target, check=True)
+    commit(target, "the tree under test")
     return target
+
+
+def commit(root: Path, message: str) -> None:
+    """A commit of whatever is staged in `root` (none: an empty one), as the tests' own author."""
+    subprocess.run(["git", "-c", "user.name=test", "-c", "user.email=test@scaleboard.test", "commit", "-q",
+                    "--allow-empty", "-m", message], cwd=root, check=True)  # fmt: skip

@@ -61,38 +61,53 @@ def test_prometheus_reads_the_app_on_its_unix_socket_and_every_exporter(running_
     assert get(f"{running_lab.url}/metrics")[0] == 403
 
 
+def current_release(running_lab: RunningLab) -> str:
+    return running_lab.ssh("sb-aio", "readlink -f /srv/scaleboard/current").strip().rsplit("/", 1)[1]
+
+
 @needs_podman
 @needs("docker-registry", "skopeo")
-def test_a_published_version_is_staged_smoke_checked_then_promoted_by_digest(
-    running_lab: RunningLab, published: Published, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_published_builds_are_staged_smoke_checked_promoted_and_rolled_back_by_digest(
+    running_lab: RunningLab, published: Published, published_next: Published, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
     """`make stage` rolls out what `make publish` pushed (fetched by digest, not built from the tree) and smoke-checks
-    it; `make promote` then deploys exactly that digest. The one lab stands in for production too: the lab holds one
-    topology at a time on this machine."""
-    version, registry = published.manifest["version"], published.registry.address
+    it; `make promote` deploys exactly that digest; `make rollback-promotion` returns to the promotion before. Two
+    builds (two commits) go through. The one lab stands in for production too: this machine holds one lab topology
+    at a time."""
     records = tmp_path / "delivery"
     monkeypatch.setenv("REPORTS", str(tmp_path / "reports"))  # the smoke check's Locust report
-    knobs = [f"VERSION={version}", "REGISTRY_TLS_VERIFY=false", f"DELIVERY_DIR={records}"]
-    refused = subprocess.run(["make", "--no-print-directory", "promote", *knobs, "PROMOTE_INVENTORY=lab"], cwd=REPO,
+    knobs = ["REGISTRY_TLS_VERIFY=false", f"DELIVERY_DIR={records}", "PROMOTE_INVENTORY=lab"]
+    first, second = published.manifest["version"], published_next.manifest["version"]
+    refused = subprocess.run(["make", "--no-print-directory", "promote", f"VERSION={first}", *knobs], cwd=REPO,
                              capture_output=True, text=True, timeout=300)  # fmt: skip
     assert refused.returncode != 0
-    assert f"{version} has not passed staging (last staged: none)" in refused.stderr
+    assert f"{first} has not passed staging (last staged: none)" in refused.stderr
 
-    output, seconds = make("stage", *knobs, f"REGISTRY={registry}", "STAGE_INVENTORY=lab",
-                           f"STAGE_URL={running_lab.url}")  # fmt: skip
-    staged = json.loads((records / "staged.json").read_text())
-    assert staged["release"] == published.references["release"]
-    assert re.search(r"^smoke: vote on it +ok", output, re.M), output[-3000:]
-    assert running_lab.ssh("sb-aio", "readlink -f /srv/scaleboard/current").strip().endswith(f"/releases/{version}")
-    print(f"\nall-in-one: make stage (fetch by digest, roll out, smoke with Locust) {seconds:.0f} s")
+    for build in (published, published_next):
+        version = build.manifest["version"]
+        output, seconds = make("stage", f"VERSION={version}", *knobs, f"REGISTRY={build.registry.address}",
+                               "STAGE_INVENTORY=lab", f"STAGE_URL={running_lab.url}")  # fmt: skip
+        staged = json.loads((records / "staged.json").read_text())
+        assert staged["release"] == build.references["release"]
+        assert re.search(r"^smoke: vote on it +ok", output, re.M), output[-3000:]
+        assert "loadtest: thresholds met" in output
+        assert current_release(running_lab) == version
+        print(f"\nall-in-one: make stage {version} (fetch by digest, roll out, smoke + Locust) {seconds:.0f} s")
 
-    output, seconds = make("promote", *knobs, "PROMOTE_INVENTORY=lab")
-    assert f"release {version} from {staged['release']}" in output, "promoted by the digest staging ran"
-    (promoted,) = json.loads((records / "promoted.json").read_text())
-    assert (promoted["version"], promoted["release"], promoted["inventory"]) == (version, staged["release"], "lab")
-    assert published.manifest["commit"].startswith(promoted["commit"])
+        output, seconds = make("promote", f"VERSION={version}", *knobs)
+        assert f"release {version} from {staged['release']}" in output, "promoted by the digest staging ran"
+        promoted = json.loads((records / "promoted.json").read_text())[-1]
+        assert (promoted["version"], promoted["release"], promoted["inventory"]) == (version, staged["release"], "lab")
+        assert build.manifest["commit"].startswith(promoted["commit"])
+        print(f"all-in-one: make promote {seconds:.0f} s")
+
+    output, seconds = make("rollback-promotion", *knobs)
+    assert f"release {first} from {published.references['release']}" in output, "back by the first one's digest"
+    assert current_release(running_lab) == first
+    assert json.loads((records / "promoted.json").read_text())[-1]["rolled_back_from"] == second
     assert get(f"{running_lab.url}/readyz")[0] == 200
-    print(f"all-in-one: make promote {seconds:.0f} s")
+    print(f"all-in-one: make rollback-promotion {seconds:.0f} s")
 
 
 def served_certificate(address: str, root: Path, name: str = DOMAIN) -> dict[str, Any]:
