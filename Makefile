@@ -54,7 +54,7 @@ AUDIT ?=
 REGISTRY_TLS_VERIFY ?= true
 # Where make package writes builds (<version>/) and make publish finds them.
 PACKAGES_DIR ?= $(CURDIR)/.var/packages
-# make deploy/provision VERSION=0.1.0+g1a2b3c4 REGISTRY=...: ship that published release, not the tree.
+# make deploy (or provision) VERSION=0.1.0+g1a2b3c4 REGISTRY=...: ship that published release, not the tree.
 DEPLOY_VERSION := $(if $(filter command line,$(origin VERSION)),$(VERSION))
 RELEASE_SOURCE := $(if $(DEPLOY_VERSION),fetch-release,release)
 RELEASE_REF ?=
@@ -442,6 +442,10 @@ k8s-loadtest: ## Kubernetes: distributed Locust (LOCUST_WORKERS pods) swarming U
 package: setup ## Release archive + image for this commit, manifest, SBOM, audit (NO_IMAGE=1 AUDIT=record)
 	$(BIN)/python -m deploy.package $(if $(NO_IMAGE),--no-image,--engine $(CONTAINER_ENGINE)) \
 		$(if $(AUDIT),--audit $(AUDIT)) --out "$(PACKAGES_DIR)"
+
+.PHONY: package-version
+package-version: setup ## Print the version make package gives this commit (0.1.0+g1a2b3c4), for pipelines
+	@$(BIN)/python -m deploy.package --print-version
 
 .PHONY: publish
 publish: setup ## Push a package (VERSION, default this commit's) to REGISTRY by digest: image + release (REGISTRY_TLS_VERIFY)

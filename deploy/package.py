@@ -149,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--audit", choices=["fail", "record"], default="fail",
                         help="dependencies pip-audit could not look up: fail (default), or record them")  # fmt: skip
     parser.add_argument("--out", type=Path, default=PACKAGES)
+    parser.add_argument("--print-version", action="store_true", help="print this commit's version, build nothing")
     args = parser.parse_args(argv)
+    if args.print_version:
+        print(label().version)
+        return 0
     if not (args.engine or args.no_image):
         parser.error("say which engine builds the image (--engine podman), or --no-image")
     try:
