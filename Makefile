@@ -409,12 +409,17 @@ destroy-aws: setup ## AWS: destroy everything deploy-aws made (asks first unless
 ##@ Kubernetes (kustomize)
 
 .PHONY: k8s-deploy
-k8s-deploy: ## Kubernetes: [build+push REGISTRY/scaleboard:IMAGE_TAG,] apply OVERLAY, migrate Job, roll out web
+k8s-deploy: ## Kubernetes: [build+push REGISTRY/scaleboard:IMAGE_TAG, or published VERSION by digest,] apply OVERLAY, migrate, roll out
+ifneq ($(DEPLOY_VERSION),)
+	digest=$$($(BIN)/python -m deploy.fetch_release --image --registry "$(REGISTRY)" --version "$(DEPLOY_VERSION)" \
+		$(REGISTRY_TLS_FLAG)) && OVERLAY=$(OVERLAY) REGISTRY=$(REGISTRY) IMAGE_DIGEST=$$digest deploy/k8s/k8s.sh deploy
+else
 ifneq ($(REGISTRY),)
 	$(MAKE) docker-build IMAGE=$(REGISTRY)/scaleboard:$(IMAGE_TAG)
 	$(CONTAINER_ENGINE) push $(REGISTRY)/scaleboard:$(IMAGE_TAG)
 endif
 	OVERLAY=$(OVERLAY) REGISTRY=$(REGISTRY) IMAGE_TAG=$(if $(REGISTRY),$(IMAGE_TAG)) deploy/k8s/k8s.sh deploy
+endif
 
 .PHONY: k8s-scale
 k8s-scale: ## Kubernetes: N web pods (raises the HPA's floor to N so it does not scale them back)

@@ -35,6 +35,20 @@ def resolve(source: str, version: str, tls_verify: bool) -> str:
     return f"{reference}@{json.loads(found)['Digest']}"
 
 
+def image_digest(source: str, version: str, tls_verify: bool) -> str:
+    """The published image of `version` (<source>/scaleboard:<tag>) as its digest, once its revision label shows it is
+    that build: what Kubernetes then runs, whatever the tag does later."""
+    reference = f"{source.rstrip('/')}/{package.NAME}:{package.tag_of(version)}"
+    try:
+        found = json.loads(registry.skopeo("inspect", registry.tls(tls_verify), f"docker://{reference}"))
+    except registry.RegistryError as exc:
+        raise FetchError(f"{reference} is not published: `make publish` it first ({exc})") from None
+    built = (found.get("Labels") or {}).get("org.opencontainers.image.version")
+    if built != version:
+        raise FetchError(f"{reference} is build {built}, not {version}")
+    return str(found["Digest"])
+
+
 def fetch(pinned: str, version: str, tls_verify: bool, releases: Path = release.RELEASES) -> dict[str, str]:
     """The release `pinned` (name@digest) into releases/<version>/, selected for the next deploy. Its version label
     must be `version`: a digest of another build is refused."""
@@ -63,10 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pinned", help="name@digest: exactly this release (make promote passes the staged one)")
     parser.add_argument("--version", required=True)
     parser.add_argument("--no-tls-verify", action="store_true")
+    parser.add_argument("--image", action="store_true", help="print the published image's digest, fetch nothing")
     args = parser.parse_args(argv)
     if not (args.registry or args.pinned):
         parser.error("say where the release was published: REGISTRY=host[:port][/path]")
     try:
+        if args.image:
+            print(image_digest(args.registry, args.version, not args.no_tls_verify))
+            return 0
         pinned = args.pinned or resolve(args.registry, args.version, not args.no_tls_verify)
         fetched = fetch(pinned, args.version, not args.no_tls_verify)
     except (FetchError, registry.RegistryError) as exc:

@@ -30,13 +30,18 @@ render() {
   wrapper="$(mktemp -d -p .var/k8s)"
   {
     echo "resources: [../../../deploy/k8s/overlays/$overlay]"
-    if [[ -n "${REGISTRY:-}${IMAGE_TAG:-}" ]]; then
-      # The overlay's image as NAME TAG; without IMAGE_TAG its tag (the version) stays.
+    if [[ -n "${REGISTRY:-}${IMAGE_TAG:-}${IMAGE_DIGEST:-}" ]]; then
+      # The overlay's image as NAME TAG; without IMAGE_TAG its tag (the version) stays. IMAGE_DIGEST (a published
+      # build, make k8s-deploy VERSION=...) pins the image by digest instead of any tag.
       read -r current tag < <("$KUBECTL" kustomize "deploy/k8s/overlays/$overlay" \
         | sed -n 's|^ *image: \(.*/scaleboard\):\(.*\)|\1 \2|p' | head -1)
       name="$current"
       [[ -n "${REGISTRY:-}" ]] && name="$REGISTRY/scaleboard"
-      echo "images: [{name: '$current', newName: '$name', newTag: '${IMAGE_TAG:-$tag}'}]"
+      if [[ -n "${IMAGE_DIGEST:-}" ]]; then
+        echo "images: [{name: '$current', newName: '$name', digest: '$IMAGE_DIGEST'}]"
+      else
+        echo "images: [{name: '$current', newName: '$name', newTag: '${IMAGE_TAG:-$tag}'}]"
+      fi
     fi
   } > "$wrapper/kustomization.yaml"
   "$KUBECTL" kustomize "$wrapper"

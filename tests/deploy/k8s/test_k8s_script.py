@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.deploy.conftest import Published, needs_podman
+from tests.harness.requires import needs
 from tests.harness.servers import REPO
 
 # Records every call, answers the few questions the script asks, as a cluster with an HPA max of 10 would.
@@ -129,3 +132,29 @@ def test_deploy_raises_the_overlays_hpa_bounds_to_the_live_ones(
     assert result.returncode == 0, result.stderr
     hpa = _applied(log, "HorizontalPodAutoscaler", "web")
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == bounds
+
+
+def test_deploy_pins_the_image_by_digest(kubectl: tuple[dict[str, str], Path]) -> None:
+    env, log = kubectl
+    digest = "sha256:" + "ab" * 32
+    deploy = {**env, "OVERLAY": "aws", "REGISTRY": "registry.example", "IMAGE_DIGEST": digest}
+    result = subprocess.run(["deploy/k8s/k8s.sh", "deploy"], cwd=REPO, env=deploy, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    images = set(re.findall(r"image: (\S+)", Path(f"{log}.applied").read_text()))
+    assert f"registry.example/scaleboard@{digest}" in images
+    assert not {image for image in images if "/scaleboard:" in image}, "no tag left on the app's image"
+
+
+@pytest.mark.live
+@needs_podman
+@needs("docker-registry", "skopeo")
+def test_make_k8s_deploy_version_runs_the_published_image_by_digest(
+    kubectl: tuple[dict[str, str], Path], published: Published
+) -> None:
+    env, log = kubectl
+    result = run("k8s-deploy", env, OVERLAY="aws", VERSION=published.manifest["version"],
+                 REGISTRY=published.registry.address, REGISTRY_TLS_VERIFY="false")  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    web = _applied(log, "Deployment", "web")
+    (container,) = [c for c in web["spec"]["template"]["spec"]["containers"] if c["name"] == "web"]
+    assert container["image"] == published.references["image"]
