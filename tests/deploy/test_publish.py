@@ -22,7 +22,9 @@ def test_make_publish_pushes_the_image_and_the_release_by_digest(published: Publ
     manifest, references, registry = published.manifest, published.references, published.registry
     # The release keeps the digest the package named before it was pushed; both are tagged with the build.
     assert references["release"] == f"{registry.address}/scaleboard-release@{manifest['release']['digest']}"
-    assert registry.tags("scaleboard") == registry.tags("scaleboard-release") == [manifest["tag"]]
+    # (Other tests publish other builds to the same registry.)
+    assert manifest["tag"] in registry.tags("scaleboard")
+    assert manifest["tag"] in registry.tags("scaleboard-release")
     assert references["image"] in published.output
     # The image, fetched by its digest, is this commit's build.
     inspected = json.loads(skopeo("inspect", f"docker://{references['image']}"))
