@@ -297,9 +297,14 @@ compose-local-images: docker-base ## Build compose's postgres, nginx and prometh
 	@echo "then: make compose-up POSTGRES_IMAGE=$(LOCAL_POSTGRES_IMAGE) NGINX_IMAGE=$(LOCAL_NGINX_IMAGE) PROMETHEUS_IMAGE=$(LOCAL_PROMETHEUS_IMAGE) [BASE_IMAGE=$(LOCAL_BASE_IMAGE)]"
 
 .PHONY: compose-up
-compose-up: docker/compose.env ## db, migrations once, SCALE web replicas, nginx on STACK_PORT; builds IMAGE if missing (PROFILES)
+compose-up: docker/compose.env ## db, migrations once, SCALE web replicas, nginx on STACK_PORT; builds IMAGE if missing (PROFILES VERSION)
+ifneq ($(DEPLOY_VERSION),)
+	digest=$$($(BIN)/python -m deploy.fetch_release --image --registry "$(REGISTRY)" --version "$(DEPLOY_VERSION)" \
+		$(REGISTRY_TLS_FLAG)) && $(MAKE) --no-print-directory compose-up VERSION= IMAGE="$(REGISTRY)/scaleboard@$$digest"
+else
 	SCALEBOARD_IMAGE=$(IMAGE) BASE_IMAGE=$(BASE_IMAGE) COMPOSE="$(COMPOSE)" CONTAINER_ENGINE=$(CONTAINER_ENGINE) \
-		SCALE=$(SCALE) PROFILES=$(PROFILES) docker/compose-up.sh
+		SCALE=$(SCALE) PROFILES=$(PROFILES) REGISTRY_TLS_VERIFY=$(REGISTRY_TLS_VERIFY) docker/compose-up.sh
+endif
 
 .PHONY: compose-down
 compose-down: ## Stop and remove the compose services (the database volume is kept)

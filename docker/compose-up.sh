@@ -8,8 +8,18 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 read -r -a compose <<< "${COMPOSE:?set COMPOSE, e.g. podman-compose}"
-# podman-compose does not build a missing image by itself (docker compose does): build it once, for all.
-"${CONTAINER_ENGINE:-podman}" image inspect "${SCALEBOARD_IMAGE:?}" >/dev/null 2>&1 || "${compose[@]}" build migrate
+engine="${CONTAINER_ENGINE:-podman}"
+if ! "$engine" image inspect "${SCALEBOARD_IMAGE:?}" >/dev/null 2>&1; then
+  if [[ "$SCALEBOARD_IMAGE" == *@sha256:* ]]; then
+    # A published build (make compose-up VERSION=...): pulled as it is, never built here.
+    tls=()
+    [[ "$engine" == *podman* && "${REGISTRY_TLS_VERIFY:-true}" == false ]] && tls=(--tls-verify=false)
+    "$engine" pull "${tls[@]}" "$SCALEBOARD_IMAGE"
+  else
+    # podman-compose does not build a missing image by itself (docker compose does): build it once, for all.
+    "${compose[@]}" build migrate
+  fi
+fi
 "${compose[@]}" up -d db
 db_ready=false
 for _ in $(seq 60); do

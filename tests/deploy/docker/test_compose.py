@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 
 from deploy.local.stack import http_status
-from tests.deploy.conftest import ENV, podman
+from tests.deploy.conftest import ENV, Published, podman
 from tests.harness.prometheus import api, by_instance, eventually
 from tests.harness.requires import needs
 from tests.harness.servers import MICROCACHE_STORED, PAST_THE_MICROCACHE, REPO, free_port_block, get
@@ -108,3 +108,20 @@ def test_compose_up_serves_the_seeded_front_page_from_every_replica_and_compose_
     down = compose.make("compose-down", timeout=300)
     assert down.returncode == 0, down.stdout[-3000:] + down.stderr[-3000:]
     assert compose.containers() == {}, "compose-down leaves no container"
+
+
+@needs("docker-registry", "skopeo")
+def test_compose_up_version_runs_the_published_image_by_digest(compose: Compose, published: Published) -> None:
+    """`make compose-up VERSION=...` pulls the published build by its digest (nothing is built) and serves it."""
+    version, image = published.manifest["version"], published.references["image"]
+    try:
+        up = compose.make("compose-up", "SCALE=1", f"VERSION={version}", f"REGISTRY={published.registry.address}",
+                          "REGISTRY_TLS_VERIFY=false")  # fmt: skip
+        assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
+        assert "STEP 1/" not in up.stdout + up.stderr, "nothing was built"
+        assert podman("inspect", "--format", "{{.ImageName}}", f"{compose.project}_web_1").stdout.strip() == image
+        assert http_status(f"{compose.url}/readyz") == 200
+    finally:
+        down = compose.make("compose-down", timeout=300)
+        podman("rmi", "--force", image, check=False)
+    assert down.returncode == 0, down.stdout[-3000:] + down.stderr[-3000:]
