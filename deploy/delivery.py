@@ -38,9 +38,20 @@ def now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
+def deploy(inventory: str, version: str, tls_verify: bool, *source: str) -> None:
+    """`make deploy` of a published release: from REGISTRY=... (its tag resolved) or RELEASE_REF=name@digest."""
+    make("deploy", f"INVENTORY={inventory}", f"VERSION={version}", *source,
+         *([] if tls_verify else ["REGISTRY_TLS_VERIFY=false"]))  # fmt: skip
+
+
+def promotions(records: Path) -> list[dict[str, Any]]:
+    """promoted.json, oldest first (empty before the first promotion)."""
+    path = records / "promoted.json"
+    return list(json.loads(path.read_text())) if path.exists() else []
+
+
 def stage(version: str, registry: str, inventory: str, url: str, tls_verify: bool, records: Path) -> dict[str, Any]:
-    tls = [] if tls_verify else ["REGISTRY_TLS_VERIFY=false"]
-    make("deploy", f"INVENTORY={inventory}", f"VERSION={version}", f"REGISTRY={registry}", *tls)
+    deploy(inventory, version, tls_verify, f"REGISTRY={registry}")
     make("smoke", f"URL={url}")
     source = json.loads((release.RELEASES / version / "source.json").read_text())["release"]
     staged = {"version": version, "release": source, "inventory": inventory, "url": url, "staged_at": now()}
@@ -55,32 +66,26 @@ def promote(version: str, inventory: str, tls_verify: bool, records: Path) -> di
     if staged.get("version") != version:
         raise DeliveryError(f"{version} has not passed staging (last staged: {staged.get('version', 'none')}): "
                             f"make stage VERSION={version} first")  # fmt: skip
-    tls = [] if tls_verify else ["REGISTRY_TLS_VERIFY=false"]
     # Exactly what staging ran: the digest, not the tag, which may have been pushed again since.
-    make("deploy", f"INVENTORY={inventory}", f"VERSION={version}", f"RELEASE_REF={staged['release']}", *tls)
-    history_file = records / "promoted.json"
-    history = json.loads(history_file.read_text()) if history_file.exists() else []
+    deploy(inventory, version, tls_verify, f"RELEASE_REF={staged['release']}")
     promoted = {"version": version, "release": staged["release"], "commit": commit_of(version),
                 "inventory": inventory, "promoted_at": now()}  # fmt: skip
-    history_file.write_text(json.dumps([*history, promoted], indent=2) + "\n")
+    (records / "promoted.json").write_text(json.dumps([*promotions(records), promoted], indent=2) + "\n")
     return promoted
 
 
 def rollback(inventory: str, tls_verify: bool, records: Path) -> dict[str, Any]:
     """Back to the promotion before the current one on `inventory`, by its digest; recorded as a promotion too (so
     a second rollback returns to where the first started, like `helm rollback`)."""
-    history_file = records / "promoted.json"
-    history = json.loads(history_file.read_text()) if history_file.exists() else []
+    history = promotions(records)
     here = [entry for entry in history if entry["inventory"] == inventory]
     if len(here) < 2:
         raise DeliveryError(f"{inventory} has had {len(here)} promotion(s): nothing promoted before to return to "
                             f"(servers still keep older releases: make rollback INVENTORY={inventory})")  # fmt: skip
     current, previous = here[-1], here[-2]
-    tls = [] if tls_verify else ["REGISTRY_TLS_VERIFY=false"]
-    make("deploy", f"INVENTORY={inventory}", f"VERSION={previous['version']}", f"RELEASE_REF={previous['release']}",
-         *tls)  # fmt: skip
+    deploy(inventory, previous["version"], tls_verify, f"RELEASE_REF={previous['release']}")
     back = {**previous, "promoted_at": now(), "rolled_back_from": current["version"]}
-    history_file.write_text(json.dumps([*history, back], indent=2) + "\n")
+    (records / "promoted.json").write_text(json.dumps([*history, back], indent=2) + "\n")
     return back
 
 

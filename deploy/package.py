@@ -104,14 +104,14 @@ def build_image(name: str, build: Label, engine: str) -> str:
     return image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
 
 
-def package(out: Path, engine: str | None, unaudited: str, today: datetime.date | None = None) -> dict[str, Any]:
+def package(out: Path, engine: str | None, unaudited: str) -> dict[str, Any]:
     build = label()
     directory = out / build.version
     directory.mkdir(parents=True, exist_ok=True)
     requirements = release.locked_requirements()
     (directory / "requirements.txt").write_text(requirements)
     report = audit.run_pip_audit(directory / "requirements.txt", directory / "audit.json", tool("pip-audit"))
-    audited = audit.judge(report, audit.load_allowlist(), today or datetime.date.today(), unaudited)
+    audited = audit.judge(report, audit.load_allowlist(), datetime.date.today(), unaudited)
     components = write_sbom(directory / "requirements.txt", directory / "sbom.cdx.json")
     release.write(build.version, directory, release.app_files(), requirements)
     files = ("scaleboard.tar.gz", "requirements.txt", "sbom.cdx.json", "audit.json")
