@@ -29,46 +29,46 @@ def resolve(source: str, version: str, tls_verify: bool) -> str:
     """<source>/scaleboard-release:<tag> as name@digest: what a deploy then fetches, whatever the tag does later."""
     reference = f"{source.rstrip('/')}/{package.NAME}-release"
     try:
-        found = registry.skopeo("inspect", registry.tls(tls_verify), f"docker://{reference}:{package.tag_of(version)}")
+        return f"{reference}@{checked(f'{reference}:{package.tag_of(version)}', version, tls_verify, 'release')}"
     except registry.RegistryError as exc:
         raise FetchError(f"{reference} has no release {version}: `make publish` it first ({exc})") from None
-    return f"{reference}@{json.loads(found)['Digest']}"
 
 
 def image_digest(source: str, version: str, tls_verify: bool) -> str:
-    """The published image of `version` (<source>/scaleboard:<tag>) as its digest, once its revision label shows it is
-    that build: what Kubernetes then runs, whatever the tag does later."""
+    """The published image of `version` (<source>/scaleboard:<tag>) as its digest: what Kubernetes and compose then
+    run, whatever the tag does later."""
     reference = f"{source.rstrip('/')}/{package.NAME}:{package.tag_of(version)}"
     try:
-        found = json.loads(registry.skopeo("inspect", registry.tls(tls_verify), f"docker://{reference}"))
+        return checked(reference, version, tls_verify, "build")
     except registry.RegistryError as exc:
         raise FetchError(f"{reference} is not published: `make publish` it first ({exc})") from None
+
+
+def checked(reference: str, version: str, tls_verify: bool, kind: str) -> str:
+    """The digest of `reference`, whose version label must be `version`: a digest of another build is refused."""
+    found = json.loads(registry.skopeo("inspect", registry.tls(tls_verify), f"docker://{reference}"))
     built = (found.get("Labels") or {}).get("org.opencontainers.image.version")
     if built != version:
-        raise FetchError(f"{reference} is build {built}, not {version}")
+        raise FetchError(f"{reference} is {kind} {built}, not {version}")
     return str(found["Digest"])
 
 
-def fetch(pinned: str, version: str, tls_verify: bool, releases: Path = release.RELEASES) -> dict[str, str]:
-    """The release `pinned` (name@digest) into releases/<version>/, selected for the next deploy. Its version label
-    must be `version`: a digest of another build is refused."""
-    reference, _, digest = pinned.partition("@")
-    labels = json.loads(registry.skopeo("inspect", registry.tls(tls_verify), f"docker://{pinned}"))["Labels"] or {}
-    if labels.get("org.opencontainers.image.version") != version:
-        raise FetchError(f"{pinned} is release {labels.get('org.opencontainers.image.version')}, not {version}")
+def fetch(release_ref: str, version: str, tls_verify: bool, releases: Path = release.RELEASES) -> dict[str, str]:
+    """The release `release_ref` (name@digest) into releases/<version>/, selected for the next deploy."""
+    checked(release_ref, version, tls_verify, "release")
     directory = releases / version
     with tempfile.TemporaryDirectory() as scratch:
         layout = Path(scratch) / "layout"
-        registry.skopeo("copy", "--quiet", registry.tls(tls_verify, "src"), f"docker://{reference}@{digest}",
+        registry.skopeo("copy", "--quiet", registry.tls(tls_verify, "src"), f"docker://{release_ref}",
                         f"oci:{layout}:release")  # fmt: skip
         shutil.rmtree(directory, ignore_errors=True)
         files = {path.name for path in oci.extract_layout(layout, directory)}
     if not {"scaleboard.tar.gz", "requirements.txt"} <= files:
-        raise FetchError(f"{reference}@{digest} is not a release: it holds {sorted(files)}")
-    (directory / "source.json").write_text(json.dumps({"release": f"{reference}@{digest}"}, indent=2) + "\n")
+        raise FetchError(f"{release_ref} is not a release: it holds {sorted(files)}")
+    (directory / "source.json").write_text(json.dumps({"release": release_ref}, indent=2) + "\n")
     fetched = release.variables(version, directory)
-    release.select(fetched, releases, f"`deploy.fetch_release` from {reference}@{digest}")
-    return {**fetched, "source": f"{reference}@{digest}"}
+    release.select(fetched, releases, f"`deploy.fetch_release` from {release_ref}")
+    return {**fetched, "source": release_ref}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,11 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.registry or args.pinned):
         parser.error("say where the release was published: REGISTRY=host[:port][/path]")
     try:
+        tls_verify = not args.no_tls_verify
         if args.image:
-            print(image_digest(args.registry, args.version, not args.no_tls_verify))
+            print(image_digest(args.registry, args.version, tls_verify))
             return 0
-        pinned = args.pinned or resolve(args.registry, args.version, not args.no_tls_verify)
-        fetched = fetch(pinned, args.version, not args.no_tls_verify)
+        fetched = fetch(args.pinned or resolve(args.registry, args.version, tls_verify), args.version, tls_verify)
     except (FetchError, registry.RegistryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
