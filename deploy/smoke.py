@@ -47,13 +47,15 @@ class Browser:
         except urllib.error.HTTPError as exc:
             return exc.code, exc.url, exc.read().decode(errors="replace")
 
-    def post_form(self, path: str, fields: dict[str, str], **headers: str) -> tuple[int, str, str]:
-        """GET the page for its CSRF token, then POST the form with it."""
+    def post_form(
+        self, path: str, fields: dict[str, str], action: str | None = None, **headers: str
+    ) -> tuple[int, str, str]:
+        """GET the page for its CSRF token, then POST the form with it (to `action`, else the page itself)."""
         status, _, page = self.open(path)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
         if status != 200 or not token:
             raise SmokeError(f"GET {path} answered {status} without a form")
-        return self.open(path, {"csrfmiddlewaretoken": token.group(1), **fields}, headers)
+        return self.open(action or path, {"csrfmiddlewaretoken": token.group(1), **fields}, headers)
 
 
 def run(url: str) -> list[tuple[str, float]]:
@@ -97,12 +99,7 @@ def run(url: str) -> list[tuple[str, float]]:
 
     def vote() -> str | None:
         path = f"/post/{found['post']}"
-        status, _, page = browser.open(path)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-        if status != 200 or not token:
-            return f"GET {path} answered {status} without a vote form"
-        status, _, body = browser.open(f"{path}/vote", {"csrfmiddlewaretoken": token.group(1), "up": "1"},
-                                       {"Accept": "application/json"})  # fmt: skip
+        status, _, body = browser.post_form(path, {"up": "1"}, f"{path}/vote", Accept="application/json")
         voted = json.loads(body) if status == 200 else {}
         return None if voted.get("voted") is True else f"the vote was not counted ({status}: {body[:200]})"
 
