@@ -59,6 +59,9 @@ DEPLOY_VERSION := $(if $(filter command line,$(origin VERSION)),$(VERSION))
 RELEASE_SOURCE := $(if $(DEPLOY_VERSION),fetch-release,release)
 RELEASE_REF ?=
 REGISTRY_TLS_FLAG = $(if $(filter false,$(REGISTRY_TLS_VERIFY)),--no-tls-verify)
+# The digest of published VERSION's image (its version label checked): what k8s-deploy and compose-up run.
+PUBLISHED_IMAGE_DIGEST = $(BIN)/python -m deploy.fetch_release --image --registry "$(REGISTRY)" \
+	--version "$(DEPLOY_VERSION)" $(REGISTRY_TLS_FLAG)
 # make smoke URL=...: the site checked, and its short Locust run (the load test's thresholds apply).
 URL ?=
 SMOKE_USERS ?= 5
@@ -298,13 +301,9 @@ compose-local-images: docker-base ## Build compose's postgres, nginx and prometh
 
 .PHONY: compose-up
 compose-up: docker/compose.env ## db, migrations once, SCALE web replicas, nginx on STACK_PORT; builds IMAGE if missing (PROFILES VERSION)
-ifneq ($(DEPLOY_VERSION),)
-	digest=$$($(BIN)/python -m deploy.fetch_release --image --registry "$(REGISTRY)" --version "$(DEPLOY_VERSION)" \
-		$(REGISTRY_TLS_FLAG)) && $(MAKE) --no-print-directory compose-up VERSION= IMAGE="$(REGISTRY)/scaleboard@$$digest"
-else
-	SCALEBOARD_IMAGE=$(IMAGE) BASE_IMAGE=$(BASE_IMAGE) COMPOSE="$(COMPOSE)" CONTAINER_ENGINE=$(CONTAINER_ENGINE) \
+	$(if $(DEPLOY_VERSION),digest=$$($(PUBLISHED_IMAGE_DIGEST)) && image="$(REGISTRY)/scaleboard@$$digest",image="$(IMAGE)") && \
+	SCALEBOARD_IMAGE=$$image BASE_IMAGE=$(BASE_IMAGE) COMPOSE="$(COMPOSE)" CONTAINER_ENGINE=$(CONTAINER_ENGINE) \
 		SCALE=$(SCALE) PROFILES=$(PROFILES) REGISTRY_TLS_VERIFY=$(REGISTRY_TLS_VERIFY) docker/compose-up.sh
-endif
 
 .PHONY: compose-down
 compose-down: ## Stop and remove the compose services (the database volume is kept)
@@ -416,8 +415,7 @@ destroy-aws: setup ## AWS: destroy everything deploy-aws made (asks first unless
 .PHONY: k8s-deploy
 k8s-deploy: ## Kubernetes: [build+push REGISTRY/scaleboard:IMAGE_TAG, or published VERSION by digest,] apply OVERLAY, migrate, roll out
 ifneq ($(DEPLOY_VERSION),)
-	digest=$$($(BIN)/python -m deploy.fetch_release --image --registry "$(REGISTRY)" --version "$(DEPLOY_VERSION)" \
-		$(REGISTRY_TLS_FLAG)) && OVERLAY=$(OVERLAY) REGISTRY=$(REGISTRY) IMAGE_DIGEST=$$digest deploy/k8s/k8s.sh deploy
+	digest=$$($(PUBLISHED_IMAGE_DIGEST)) && OVERLAY=$(OVERLAY) REGISTRY=$(REGISTRY) IMAGE_DIGEST=$$digest deploy/k8s/k8s.sh deploy
 else
 ifneq ($(REGISTRY),)
 	$(MAKE) docker-build IMAGE=$(REGISTRY)/scaleboard:$(IMAGE_TAG)
