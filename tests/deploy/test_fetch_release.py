@@ -56,3 +56,18 @@ def test_a_digest_of_another_version_is_refused(published: Published, tmp_path: 
     expected = rf"is release {re.escape(published.manifest['version'])}, not 9\.9\.9"
     with pytest.raises(fetch_release.FetchError, match=expected):
         fetch_release.fetch(published.references["release"], "9.9.9", False, releases=tmp_path)
+
+
+@pytest.mark.live
+@needs_podman
+@needs("docker-registry", "skopeo")
+def test_make_fetch_release_takes_exactly_the_pinned_digest(published: Published, tmp_path: Path) -> None:
+    """RELEASE_REF (what `make promote` passes): that name@digest, no tag resolved."""
+    pinned, version = published.references["release"], published.manifest["version"]
+    result = subprocess.run(
+        ["make", "--no-print-directory", "fetch-release", f"VERSION={version}", f"RELEASE_REF={pinned}",
+         "REGISTRY=unused.invalid", "REGISTRY_TLS_VERIFY=false"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert f"release {version} from {pinned}" in result.stdout
