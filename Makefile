@@ -58,20 +58,23 @@ PACKAGES_DIR ?= $(CURDIR)/.var/packages
 DEPLOY_VERSION := $(if $(filter command line,$(origin VERSION)),$(VERSION))
 RELEASE_SOURCE := $(if $(DEPLOY_VERSION),fetch-release,release)
 RELEASE_REF ?=
+IMAGE_REF ?=
 REGISTRY_TLS_FLAG = $(if $(filter false,$(REGISTRY_TLS_VERIFY)),--no-tls-verify)
-# The digest of published VERSION's image (its version label checked): what k8s-deploy and compose-up run.
-PUBLISHED_IMAGE_DIGEST = $(BIN)/python -m deploy.fetch_release --image --registry "$(REGISTRY)" \
-	--version "$(DEPLOY_VERSION)" $(REGISTRY_TLS_FLAG)
+# Published VERSION's image as name@digest, its version label checked: resolved from REGISTRY, or exactly IMAGE_REF
+# (make promote passes the staged one). What k8s-deploy and compose-up run.
+PUBLISHED_IMAGE = $(BIN)/python -m deploy.fetch_release --image --version "$(DEPLOY_VERSION)" \
+	$(if $(IMAGE_REF),--pinned "$(IMAGE_REF)",--registry "$(REGISTRY)") $(REGISTRY_TLS_FLAG)
 # make smoke URL=...: the site checked, and its short Locust run (the load test's thresholds apply).
 URL ?=
 SMOKE_USERS ?= 5
 SMOKE_RUN_TIME ?= 15s
 # Readers only: the check's own steps write, and a fresh site has none of the seeded accounts writers sign in as.
 SMOKE_SCENARIO ?= read
-# make stage deploys to STAGE_INVENTORY and smoke-checks STAGE_URL; make promote deploys to PROMOTE_INVENTORY.
-STAGE_INVENTORY ?= lab
-STAGE_URL ?=
-PROMOTE_INVENTORY ?= aws
+# Where make stage and make promote deploy: an inventory (servers), compose, or k8s/<overlay>. make stage
+# smoke-checks STAGE_URL (compose: the stack's own URL).
+STAGE_TO ?= lab
+PROMOTE_TO ?= aws
+STAGE_URL ?= $(if $(filter compose,$(STAGE_TO)),http://127.0.0.1:$(STACK_PORT))
 # What make stage and make promote record (staged.json, promoted.json).
 DELIVERY_DIR ?= $(CURDIR)/.var/delivery
 BASE_IMAGE ?= docker.io/library/python:3.11-slim-bookworm
@@ -301,7 +304,7 @@ compose-local-images: docker-base ## Build compose's postgres, nginx and prometh
 
 .PHONY: compose-up
 compose-up: docker/compose.env ## db, migrations once, SCALE web replicas, nginx on STACK_PORT; builds IMAGE if missing (PROFILES VERSION)
-	$(if $(DEPLOY_VERSION),digest=$$($(PUBLISHED_IMAGE_DIGEST)) && image="$(REGISTRY)/scaleboard@$$digest",image="$(IMAGE)") && \
+	image=$(if $(DEPLOY_VERSION),$$($(PUBLISHED_IMAGE)),"$(IMAGE)") && \
 	SCALEBOARD_IMAGE=$$image BASE_IMAGE=$(BASE_IMAGE) COMPOSE="$(COMPOSE)" CONTAINER_ENGINE=$(CONTAINER_ENGINE) \
 		SCALE=$(SCALE) PROFILES=$(PROFILES) REGISTRY_TLS_VERIFY=$(REGISTRY_TLS_VERIFY) docker/compose-up.sh
 
@@ -415,7 +418,7 @@ destroy-aws: setup ## AWS: destroy everything deploy-aws made (asks first unless
 .PHONY: k8s-deploy
 k8s-deploy: ## Kubernetes: [build+push REGISTRY/scaleboard:IMAGE_TAG, or published VERSION by digest,] apply OVERLAY, migrate, roll out
 ifneq ($(DEPLOY_VERSION),)
-	digest=$$($(PUBLISHED_IMAGE_DIGEST)) && OVERLAY=$(OVERLAY) REGISTRY=$(REGISTRY) IMAGE_DIGEST=$$digest deploy/k8s/k8s.sh deploy
+	image=$$($(PUBLISHED_IMAGE)) && OVERLAY=$(OVERLAY) IMAGE_REF=$$image deploy/k8s/k8s.sh deploy
 else
 ifneq ($(REGISTRY),)
 	$(MAKE) docker-build IMAGE=$(REGISTRY)/scaleboard:$(IMAGE_TAG)
@@ -472,16 +475,16 @@ smoke: setup ## Is the site at URL usable: /readyz, sign-up, sign-in, a post, a 
 		SCENARIO=$(SMOKE_SCENARIO)
 
 .PHONY: stage
-stage: setup ## Published VERSION from REGISTRY to STAGE_INVENTORY (lab), smoke-checked at STAGE_URL, recorded
+stage: setup ## Published VERSION from REGISTRY to STAGE_TO (lab|compose|k8s/OVERLAY), smoke-checked at STAGE_URL, recorded
 	$(BIN)/python -m deploy.delivery stage --version "$(DEPLOY_VERSION)" --registry "$(REGISTRY)" \
-		--inventory "$(STAGE_INVENTORY)" --url "$(STAGE_URL)" --records "$(DELIVERY_DIR)" $(REGISTRY_TLS_FLAG)
+		--to "$(STAGE_TO)" --url "$(STAGE_URL)" --records "$(DELIVERY_DIR)" $(REGISTRY_TLS_FLAG)
 
 .PHONY: promote
-promote: setup ## The staged VERSION, by the digest staging ran, to PROMOTE_INVENTORY (aws); recorded
-	$(BIN)/python -m deploy.delivery promote --version "$(DEPLOY_VERSION)" --inventory "$(PROMOTE_INVENTORY)" \
+promote: setup ## The staged VERSION, by the digests staging ran, to PROMOTE_TO (aws|compose|k8s/OVERLAY); recorded
+	$(BIN)/python -m deploy.delivery promote --version "$(DEPLOY_VERSION)" --to "$(PROMOTE_TO)" \
 		--records "$(DELIVERY_DIR)" $(REGISTRY_TLS_FLAG)
 
 .PHONY: rollback-promotion
-rollback-promotion: setup ## PROMOTE_INVENTORY back to the promotion before the current one, by its digest; recorded
-	$(BIN)/python -m deploy.delivery rollback --inventory "$(PROMOTE_INVENTORY)" --records "$(DELIVERY_DIR)" \
+rollback-promotion: setup ## PROMOTE_TO back to the promotion before the current one, by its digests; recorded
+	$(BIN)/python -m deploy.delivery rollback --to "$(PROMOTE_TO)" --records "$(DELIVERY_DIR)" \
 		$(REGISTRY_TLS_FLAG)

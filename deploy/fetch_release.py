@@ -34,14 +34,15 @@ def resolve(source: str, version: str, tls_verify: bool) -> str:
         raise FetchError(f"{reference} has no release {version}: `make publish` it first ({exc})") from None
 
 
-def image_digest(source: str, version: str, tls_verify: bool) -> str:
-    """The published image of `version` (<source>/scaleboard:<tag>) as its digest: what Kubernetes and compose then
+def image(source: str, version: str, tls_verify: bool) -> str:
+    """The published image of `version` (<source>/scaleboard:<tag>) as name@digest: what Kubernetes and compose then
     run, whatever the tag does later."""
-    reference = f"{source.rstrip('/')}/{package.NAME}:{package.tag_of(version)}"
+    name = f"{source.rstrip('/')}/{package.NAME}"
+    tagged = f"{name}:{package.tag_of(version)}"
     try:
-        return checked(reference, version, tls_verify, "build")
+        return f"{name}@{checked(tagged, version, tls_verify, 'build')}"
     except registry.RegistryError as exc:
-        raise FetchError(f"{reference} is not published: `make publish` it first ({exc})") from None
+        raise FetchError(f"{tagged} is not published: `make publish` it first ({exc})") from None
 
 
 def checked(reference: str, version: str, tls_verify: bool, kind: str) -> str:
@@ -74,17 +75,21 @@ def fetch(release_ref: str, version: str, tls_verify: bool, releases: Path = rel
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--registry", help="where it was published: its tag is resolved to a digest")
-    parser.add_argument("--pinned", help="name@digest: exactly this release (make promote passes the staged one)")
+    parser.add_argument(
+        "--pinned", help="name@digest: exactly this release, or image with --image (make promote passes the staged one)"
+    )
     parser.add_argument("--version", required=True)
     parser.add_argument("--no-tls-verify", action="store_true")
-    parser.add_argument("--image", action="store_true", help="print the published image's digest, fetch nothing")
+    parser.add_argument("--image", action="store_true", help="print the published image as name@digest, fetch nothing")
     args = parser.parse_args(argv)
     if not (args.registry or args.pinned):
         parser.error("say where the release was published: REGISTRY=host[:port][/path]")
     try:
         tls_verify = not args.no_tls_verify
         if args.image:
-            print(image_digest(args.registry, args.version, tls_verify))
+            name = args.pinned.partition("@")[0] if args.pinned else ""
+            print(f"{name}@{checked(args.pinned, args.version, tls_verify, 'build')}" if args.pinned
+                  else image(args.registry, args.version, tls_verify))  # fmt: skip
             return 0
         fetched = fetch(args.pinned or resolve(args.registry, args.version, tls_verify), args.version, tls_verify)
     except (FetchError, registry.RegistryError) as exc:

@@ -33,7 +33,21 @@ services=(web nginx)
 [[ "${PROFILES:-}" == *loadtest* ]] && services+=(locust)
 [[ "${PROFILES:-}" == *monitoring* ]] && services+=(prometheus)
 export SCALEBOARD_WEB_REPLICAS="${SCALE:-3}"
+if [[ "${compose[0]}" == *podman-compose ]]; then
+  # podman-compose, unlike docker compose, starts a service's existing containers again whatever their image: the
+  # web replicas of another build (a new VERSION, a promotion, a rollback) go, so that `up` starts this one's.
+  for id in $("${compose[@]}" ps -q 2>/dev/null | grep -E '^[0-9a-f]{12,64}$'); do
+    read -r service image < <("$engine" inspect --format \
+      '{{index .Config.Labels "com.docker.compose.service"}} {{.ImageName}}' "$id")
+    if [[ "$service" == web && "$image" != "$SCALEBOARD_IMAGE" ]]; then
+      echo "compose: replacing a web replica of $image"
+      "$engine" rm --force "$id" >/dev/null
+    fi
+  done
+fi
 "${compose[@]}" up -d --scale "web=$SCALEBOARD_WEB_REPLICAS" "${services[@]}"
+# nginx resolved the replicas' addresses when it started; replaced replicas have new ones.
+"${compose[@]}" exec -T nginx nginx -s reload >/dev/null
 
 # podman-compose exits 0 whatever its containers did: ready (migrated, database reachable) through nginx is
 # the check that counts.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make k8s-*` against the current kubectl context. Usage: deploy/k8s/k8s.sh deploy|scale|status|logs|rollback|loadtest
 # Knobs (environment): OVERLAY=local|aws, NAMESPACE, N (scale), USERS, SPAWN_RATE, LOCUST_WORKERS (loadtest),
-# REGISTRY + IMAGE_TAG (deploy: the image to run; default the overlay's).
+# REGISTRY + IMAGE_TAG, or IMAGE_REF=name@digest (deploy: the image to run; default the overlay's).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -20,7 +20,12 @@ need_cluster() {
     || die "the cluster of kubectl context '$context' does not answer: is it running?"
 }
 
-# The overlay rendered, with the image swapped when REGISTRY/IMAGE_TAG are given (via a kustomization
+# The app's image in the rendered overlay, as "NAME TAG".
+overlay_image() {
+  "$KUBECTL" kustomize "deploy/k8s/overlays/$1" | sed -n 's|^ *image: \(.*/scaleboard\):\(.*\)|\1 \2|p' | head -1
+}
+
+# The overlay rendered, with the image swapped when IMAGE_REF or REGISTRY/IMAGE_TAG are given (via a kustomization
 # of our own around the overlay, so no committed file is edited).
 render() {
   local overlay="$1" wrapper
@@ -30,18 +35,15 @@ render() {
   wrapper="$(mktemp -d -p .var/k8s)"
   {
     echo "resources: [../../../deploy/k8s/overlays/$overlay]"
-    if [[ -n "${REGISTRY:-}${IMAGE_TAG:-}${IMAGE_DIGEST:-}" ]]; then
-      # The overlay's image as NAME TAG; without IMAGE_TAG its tag (the version) stays. IMAGE_DIGEST (a published
-      # build, make k8s-deploy VERSION=...) pins the image by digest instead of any tag.
-      read -r current tag < <("$KUBECTL" kustomize "deploy/k8s/overlays/$overlay" \
-        | sed -n 's|^ *image: \(.*/scaleboard\):\(.*\)|\1 \2|p' | head -1)
+    if [[ -n "${IMAGE_REF:-}" ]]; then
+      # A published build by digest (make k8s-deploy VERSION=..., make promote): exactly that image, no tag.
+      echo "images: [{name: '$(overlay_image "$overlay" | cut -d' ' -f1)', newName: '${IMAGE_REF%@*}', digest: '${IMAGE_REF#*@}'}]"
+    elif [[ -n "${REGISTRY:-}${IMAGE_TAG:-}" ]]; then
+      # The overlay's image as NAME TAG; without IMAGE_TAG its tag (the version) stays.
+      read -r current tag < <(overlay_image "$overlay")
       name="$current"
       [[ -n "${REGISTRY:-}" ]] && name="$REGISTRY/scaleboard"
-      if [[ -n "${IMAGE_DIGEST:-}" ]]; then
-        echo "images: [{name: '$current', newName: '$name', digest: '$IMAGE_DIGEST'}]"
-      else
-        echo "images: [{name: '$current', newName: '$name', newTag: '${IMAGE_TAG:-$tag}'}]"
-      fi
+      echo "images: [{name: '$current', newName: '$name', newTag: '${IMAGE_TAG:-$tag}'}]"
     fi
   } > "$wrapper/kustomization.yaml"
   "$KUBECTL" kustomize "$wrapper"

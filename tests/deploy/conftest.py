@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -148,8 +150,70 @@ def published_next(published: Published, tmp_path_factory: pytest.TempPathFactor
     workdir = tmp_path_factory.mktemp("package-next")
     root = committed_copy(workdir)
     commit(root, "the next commit")
+    started = time.monotonic()
     directory, manifest = build_package(root, workdir / "packages")
+    packaged = time.monotonic()
     try:
-        yield publish_package(published.registry, directory, manifest)
+        next_build = publish_package(published.registry, directory, manifest)
+        # The delivery figures (docs/delivery.md): a commit after another, the image layers below the app cached.
+        print(
+            f"\nnext commit: make package {packaged - started:.1f} s, make publish {time.monotonic() - packaged:.1f} s"
+        )
+        yield next_build
     finally:
         podman("rmi", "--force", manifest["image"]["name"], check=False)
+
+
+@dataclass
+class Compose:
+    """A compose project of the tests' own: its name, the make knobs that address it, its URLs."""
+
+    project: str
+    knobs: list[str]
+    url: str
+    prometheus: str
+
+    def make(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["make", "--no-print-directory", *args, *self.knobs], cwd=REPO, env=ENV, capture_output=True, text=True,
+            timeout=timeout,
+        )  # fmt: skip
+
+    def containers(self) -> dict[str, str]:
+        """name -> status of the project's containers."""
+        listed = podman("ps", "-a", "--filter", f"label=io.podman.compose.project={self.project}",
+                        "--format", "{{.Names}} {{.Status}}").stdout  # fmt: skip
+        return dict(line.split(" ", 1) for line in listed.splitlines())
+
+
+@pytest.fixture(scope="session")
+def compose_images() -> list[str]:
+    """The postgres, nginx and prometheus images, built here from the Debian base (`make compose-local-images`: no
+    registry is reachable), as the knobs it tells the user to pass."""
+    images = subprocess.run(["make", "--no-print-directory", "compose-local-images"], cwd=REPO, env=ENV,
+                            capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert images.returncode == 0, images.stdout[-3000:] + images.stderr[-3000:]
+    hint = re.search(
+        r"then: make compose-up (POSTGRES_IMAGE=\S+) (NGINX_IMAGE=\S+) (PROMETHEUS_IMAGE=\S+)", images.stdout
+    )
+    assert hint, images.stdout[-1000:]
+    return list(hint.groups())
+
+
+@contextlib.contextmanager
+def compose_stack(images: list[str], *knobs: str) -> Iterator[Compose]:
+    """A compose project on free ports, for `make compose-up` and the targets that call it; nothing of it is left
+    afterwards (containers, the database volume, the network), pass or fail."""
+    project, port = f"sbtest{uuid.uuid4().hex[:6]}", free_port_block(2, start=19200)
+    addressed = [f"COMPOSE=podman-compose -p {project}", f"STACK_PORT={port}", f"PROMETHEUS_PORT={port + 1}"]
+    running = Compose(
+        project, [*images, *knobs, *addressed], f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
+    )
+    try:
+        yield running
+    finally:
+        running.make("compose-down", timeout=300)
+        for container in running.containers():
+            podman("rm", "--force", container, check=False)
+        podman("volume", "rm", "--force", f"{project}_db-data", check=False)
+        podman("network", "rm", "--force", f"{project}_default", check=False)

@@ -28,7 +28,7 @@ def test_a_version_names_its_commit() -> None:
 
 
 def test_a_rollback_needs_an_earlier_promotion(tmp_path: Path) -> None:
-    history = [{"version": "0.1.0+g1111111", "inventory": "aws"}, {"version": "0.1.0+g2222222", "inventory": "lab"}]
+    history = [{"version": "0.1.0+g1111111", "place": "aws"}, {"version": "0.1.0+g2222222", "place": "lab"}]
     (tmp_path / "promoted.json").write_text(json.dumps(history))
     with pytest.raises(delivery.DeliveryError, match=r"aws has had 1 promotion\(s\): nothing promoted before"):
         delivery.rollback("aws", True, tmp_path)

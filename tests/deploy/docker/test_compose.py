@@ -6,66 +6,25 @@ leaves nothing running. The postgres, nginx and prometheus images are built here
 from __future__ import annotations
 
 import re
-import subprocess
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
 from deploy.local.stack import http_status
-from tests.deploy.conftest import ENV, Published, podman
+from tests.deploy.conftest import Compose, Published, compose_stack, podman
 from tests.harness.prometheus import api, by_instance, eventually
 from tests.harness.requires import needs
-from tests.harness.servers import MICROCACHE_STORED, PAST_THE_MICROCACHE, REPO, free_port_block, get
+from tests.harness.servers import MICROCACHE_STORED, PAST_THE_MICROCACHE, get
 
 pytestmark = [pytest.mark.live, needs("podman", "podman-compose", "mmdebstrap", root=True)]
 REPLICAS = 3
 
 
-@dataclass
-class Compose:
-    project: str
-    knobs: list[str]
-    url: str
-    prometheus: str
-
-    def make(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["make", "--no-print-directory", *args, *self.knobs], cwd=REPO, env=ENV, capture_output=True, text=True,
-            timeout=timeout,
-        )  # fmt: skip
-
-    def containers(self) -> dict[str, str]:
-        """name -> status of the project's containers."""
-        listed = podman("ps", "-a", "--filter", f"label=io.podman.compose.project={self.project}",
-                        "--format", "{{.Names}} {{.Status}}").stdout  # fmt: skip
-        return dict(line.split(" ", 1) for line in listed.splitlines())
-
-
 @pytest.fixture(scope="module")
-def compose(app_image: str) -> Iterator[Compose]:
-    images = subprocess.run(["make", "--no-print-directory", "compose-local-images"], cwd=REPO, env=ENV,
-                            capture_output=True, text=True, timeout=900)  # fmt: skip
-    assert images.returncode == 0, images.stdout[-3000:] + images.stderr[-3000:]
-    # The images it built, as it tells the user to name them.
-    hint = re.search(
-        r"then: make compose-up (POSTGRES_IMAGE=\S+) (NGINX_IMAGE=\S+) (PROMETHEUS_IMAGE=\S+)", images.stdout
-    )
-    assert hint, images.stdout[-1000:]
-    project, port = f"sbtest{uuid.uuid4().hex[:6]}", free_port_block(2, start=19200)
-    knobs = [f"IMAGE={app_image}", *hint.groups(), f"COMPOSE=podman-compose -p {project}", f"STACK_PORT={port}",
-             f"PROMETHEUS_PORT={port + 1}"]  # fmt: skip
-    running = Compose(project, knobs, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}")
-    try:
+def compose(app_image: str, compose_images: list[str]) -> Iterator[Compose]:
+    with compose_stack(compose_images, f"IMAGE={app_image}") as running:
         yield running
-    finally:
-        running.make("compose-down", timeout=300)
-        for container in running.containers():
-            podman("rm", "--force", container, check=False)
-        podman("volume", "rm", "--force", f"{project}_db-data", check=False)
-        podman("network", "rm", "--force", f"{project}_default", check=False)
 
 
 def test_compose_up_serves_the_seeded_front_page_from_every_replica_and_compose_down_stops_it(
@@ -111,17 +70,26 @@ def test_compose_up_serves_the_seeded_front_page_from_every_replica_and_compose_
 
 
 @needs("docker-registry", "skopeo")
-def test_compose_up_version_runs_the_published_image_by_digest(compose: Compose, published: Published) -> None:
-    """`make compose-up VERSION=...` pulls the published build by its digest (nothing is built) and serves it."""
-    version, image = published.manifest["version"], published.references["image"]
+def test_compose_up_version_runs_the_published_image_by_digest_and_replaces_another_builds_replicas(
+    compose: Compose, published: Published, published_next: Published
+) -> None:
+    """`make compose-up VERSION=...` pulls the published build by its digest (nothing is built) and serves it; on a
+    stack already running another build, its replicas replace that build's (podman-compose alone would start the old
+    containers again), and nginx sends requests to the new ones."""
     try:
-        up = compose.make("compose-up", "SCALE=1", f"VERSION={version}", f"REGISTRY={published.registry.address}",
-                          "REGISTRY_TLS_VERIFY=false")  # fmt: skip
-        assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
-        assert "STEP 1/" not in up.stdout + up.stderr, "nothing was built"
-        assert podman("inspect", "--format", "{{.ImageName}}", f"{compose.project}_web_1").stdout.strip() == image
-        assert http_status(f"{compose.url}/readyz") == 200
+        for build in (published, published_next):
+            image = build.references["image"]
+            up = compose.make("compose-up", "SCALE=2", f"VERSION={build.manifest['version']}",
+                              f"REGISTRY={build.registry.address}", "REGISTRY_TLS_VERIFY=false")  # fmt: skip
+            assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
+            assert "STEP 1/" not in up.stdout + up.stderr, "nothing was built"
+            for replica in (1, 2):
+                name = f"{compose.project}_web_{replica}"
+                assert podman("inspect", "--format", "{{.ImageName}}", name).stdout.strip() == image
+            assert http_status(f"{compose.url}/readyz") == 200
+            assert all(get(f"{compose.url}/healthz")[0] == 200 for _ in range(6)), "nginx reaches every new replica"
     finally:
         down = compose.make("compose-down", timeout=300)
-        podman("rmi", "--force", image, check=False)
+        for build in (published, published_next):
+            podman("rmi", "--force", build.references["image"], check=False)
     assert down.returncode == 0, down.stdout[-3000:] + down.stderr[-3000:]

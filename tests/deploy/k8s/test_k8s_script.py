@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -137,7 +138,7 @@ def test_deploy_raises_the_overlays_hpa_bounds_to_the_live_ones(
 def test_deploy_pins_the_image_by_digest(kubectl: tuple[dict[str, str], Path]) -> None:
     env, log = kubectl
     digest = "sha256:" + "ab" * 32
-    deploy = {**env, "OVERLAY": "aws", "REGISTRY": "registry.example", "IMAGE_DIGEST": digest}
+    deploy = {**env, "OVERLAY": "aws", "IMAGE_REF": f"registry.example/scaleboard@{digest}"}
     result = subprocess.run(["deploy/k8s/k8s.sh", "deploy"], cwd=REPO, env=deploy, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     images = set(re.findall(r"image: (\S+)", Path(f"{log}.applied").read_text()))
@@ -158,3 +159,40 @@ def test_make_k8s_deploy_version_runs_the_published_image_by_digest(
     web = _applied(log, "Deployment", "web")
     (container,) = [c for c in web["spec"]["template"]["spec"]["containers"] if c["name"] == "web"]
     assert container["image"] == published.references["image"]
+
+
+@pytest.mark.live
+@needs_podman
+@needs("docker-registry", "skopeo")
+def test_make_promote_to_an_overlay_applies_the_staged_image_and_rollback_the_one_before(
+    kubectl: tuple[dict[str, str], Path], published: Published, published_next: Published, tmp_path: Path
+) -> None:
+    """`make promote PROMOTE_TO=k8s/aws` applies the image staging recorded, by digest; `make rollback-promotion`
+    applies the one promoted before. (The lab test stages for real; here staged.json is written as `make stage`
+    writes it, since a smoke check needs a running cluster.)"""
+    env, log = kubectl
+    records = tmp_path / "delivery"
+    records.mkdir()
+    knobs = {"PROMOTE_TO": "k8s/aws", "DELIVERY_DIR": str(records), "REGISTRY_TLS_VERIFY": "false"}
+
+    def web_image() -> str:
+        (container,) = [c for c in _applied(log, "Deployment", "web")["spec"]["template"]["spec"]["containers"]
+                        if c["name"] == "web"]  # fmt: skip
+        Path(f"{log}.applied").unlink()
+        return str(container["image"])
+
+    for build in (published, published_next):
+        version = build.manifest["version"]
+        staged = {"version": version, **build.references, "place": "lab", "url": "http://10.77.0.10"}
+        (records / "staged.json").write_text(json.dumps(staged))
+        result = run("promote", env, VERSION=version, **knobs)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert web_image() == build.references["image"]
+    result = run("rollback-promotion", env, **knobs)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert web_image() == published.references["image"], "back to the first promotion's digest"
+    promoted = json.loads((records / "promoted.json").read_text())
+    assert [(p["version"], p["place"]) for p in promoted] == [
+        (published.manifest["version"], "k8s/aws"), (published_next.manifest["version"], "k8s/aws"),
+        (published.manifest["version"], "k8s/aws"),
+    ]  # fmt: skip
