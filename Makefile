@@ -111,6 +111,8 @@ DRILL_TAIL_SECONDS ?= 10
 CONFIRM ?=
 # make lab-replace: the lab host to lose and boot fresh.
 LAB_HOST ?= sb-db
+# The lab make lab-* act on: lab, or lab-staging beside it (its inventory has the same name).
+LAB ?= lab
 LABEL ?=
 PLAYBOOK = cd deploy/ansible && ANSIBLE_CONFIG=ansible.cfg ../../$(BIN)/ansible-playbook -i inventories/$(INVENTORY)/hosts.yml \
 	$(ANSIBLE_ARGS)
@@ -351,25 +353,25 @@ restore-drill: ansible-deps ## Lose INVENTORY's db host mid-write and restore it
 	$(BIN)/python -m deploy.restore_drill --inventory $(INVENTORY) --tail-seconds $(DRILL_TAIL_SECONDS) $(if $(CONFIRM),--confirm)
 
 .PHONY: lab-up
-lab-up: setup ## Fresh Debian 12 hosts (nspawn, root) and their inventory (TOPOLOGY APP_SERVERS CPUS_PER_SERVER)
-	$(BIN)/python -m deploy.lab.lab up --topology $(TOPOLOGY) --app-servers $(APP_SERVERS) \
+lab-up: setup ## Fresh Debian 12 hosts (nspawn, root) and their inventory (LAB TOPOLOGY APP_SERVERS CPUS_PER_SERVER)
+	LAB=$(LAB) $(BIN)/python -m deploy.lab.lab up --topology $(TOPOLOGY) --app-servers $(APP_SERVERS) \
 		$(if $(CPUS_PER_SERVER),--cpus-per-server $(CPUS_PER_SERVER))
 
 .PHONY: lab-provision
-lab-provision: ## Converge the lab with site.yml (same as `make provision INVENTORY=lab`)
-	$(MAKE) provision INVENTORY=lab
+lab-provision: ## Converge the lab with site.yml (same as `make provision INVENTORY=$(LAB)`)
+	$(MAKE) provision INVENTORY=$(LAB)
 
 .PHONY: lab-status
 lab-status: setup ## List the lab's hosts and whether they answer SSH
-	$(BIN)/python -m deploy.lab.lab status
+	LAB=$(LAB) $(BIN)/python -m deploy.lab.lab status
 
 .PHONY: lab-replace
 lab-replace: setup ## Kill lab host LAB_HOST (e.g. sb-db) without warning; boot a fresh one with its name and address
-	$(BIN)/python -m deploy.lab.lab replace --host "$(LAB_HOST)"
+	LAB=$(LAB) $(BIN)/python -m deploy.lab.lab replace --host "$(LAB_HOST)"
 
 .PHONY: lab-down
-lab-down: setup ## Remove the lab's hosts, bridge, NAT rule and inventory
-	$(BIN)/python -m deploy.lab.lab down
+lab-down: setup ## Remove the lab's hosts and inventory; the bridge and NAT rule once no lab runs (LAB)
+	LAB=$(LAB) $(BIN)/python -m deploy.lab.lab down
 
 .PHONY: vagrant-up
 vagrant-up: ansible-deps release ## Boot the all-in-one VM (deploy/vagrant) and provision it with site.yml

@@ -5,10 +5,13 @@
     make lab-provision                                  # site.yml against them over SSH
     make lab-status / make lab-down                     # what runs / remove hosts, bridge and NAT rules
     make lab-replace LAB_HOST=sb-db                     # a host lost without warning, a fresh one instead
+    make lab-up LAB=lab-staging TOPOLOGY=all-in-one     # a second lab beside the first (staging for `make stage`)
 
 Each host is a real systemd (PID 1) with sshd, its own network namespace and a static address on
 10.77.0.0/24; the machine is the gateway and NATs them to the package registries. Like a cloud image,
 a host has one `admin` user (sudo, the lab's SSH key) and nothing else installed. Needs Linux and root.
+Two labs may run side by side on the bridge (LABS): each has its own hosts, addresses, directory and inventory,
+named like the lab (`make provision INVENTORY=lab-staging`).
 """
 
 from __future__ import annotations
@@ -34,8 +37,20 @@ from deploy.local.cpu_cap import CpuCap, CpuCapError, check_available
 
 ROOT = Path(__file__).resolve().parents[2]
 
-LAB_DIR = Path(os.environ.get("LAB_DIR", ROOT / ".var" / "lab"))
-INVENTORY = ROOT / "deploy" / "ansible" / "inventories" / "lab" / "hosts.yml"
+# Lab name -> where its hosts' addresses start on the subnet (and what their names say after "sb-").
+LABS = {"lab": (10, ""), "lab-staging": (110, "staging-")}
+LAB = os.environ.get("LAB", "lab")
+
+
+def lab_dir(name: str) -> Path:
+    """Where a lab keeps its state, hosts and secrets."""
+    return ROOT / ".var" / name
+
+
+LAB_DIR = Path(os.environ.get("LAB_DIR", lab_dir(LAB)))
+INVENTORY = ROOT / "deploy" / "ansible" / "inventories" / LAB / "hosts.yml"
+# One SSH key for every lab: any lab's host answers lab_module.ssh().
+KEY = lab_dir("lab") / "id_ed25519"
 ROOTFS_CACHE = ROOT / ".var" / "images" / "lab-bookworm.tar"
 # What outlives a host, not the lab: a db host's backup repository (see volumes()).
 VOLUMES = LAB_DIR / "volumes"
@@ -75,7 +90,7 @@ class Lab:
 
     @property
     def key(self) -> Path:
-        return LAB_DIR / "id_ed25519"
+        return KEY
 
     def save(self) -> None:
         (LAB_DIR / "state.json").write_text(json.dumps(asdict(self), indent=2))
@@ -141,16 +156,19 @@ def trust_host_ca_hooks(workdir: Path) -> list[str]:
     ]
 
 
-def plan(topology: str, app_servers: int) -> list[Host]:
+def plan(topology: str, app_servers: int, lab: str = LAB) -> list[Host]:
+    if lab not in LABS:
+        raise LabError(f"LAB must be one of {', '.join(LABS)}, not {lab!r}")
     if topology not in TOPOLOGIES:
         raise LabError(f"TOPOLOGY must be one of {', '.join(TOPOLOGIES)}, not {topology!r}")
     if not 1 <= app_servers <= MAX_APP_SERVERS:
         raise LabError(f"APP_SERVERS must be 1..{MAX_APP_SERVERS}, not {app_servers}")
+    first, named = LABS[lab]
     if topology == "all-in-one":
-        return [Host("sb-aio", f"{SUBNET}.10", ["db", "app", "lb", "monitor"])]
-    hosts = [Host("sb-db", f"{SUBNET}.10", ["db"]), Host("sb-lb", f"{SUBNET}.11", ["lb"]),
-             Host("sb-monitor", f"{SUBNET}.12", ["monitor"])]  # fmt: skip
-    hosts += [Host(f"sb-app{i}", f"{SUBNET}.{20 + i}", ["app"]) for i in range(1, app_servers + 1)]
+        return [Host(f"sb-{named}aio", f"{SUBNET}.{first}", ["db", "app", "lb", "monitor"])]
+    hosts = [Host(f"sb-{named}db", f"{SUBNET}.{first}", ["db"]), Host(f"sb-{named}lb", f"{SUBNET}.{first + 1}", ["lb"]),
+             Host(f"sb-{named}monitor", f"{SUBNET}.{first + 2}", ["monitor"])]  # fmt: skip
+    hosts += [Host(f"sb-{named}app{i}", f"{SUBNET}.{first + 10 + i}", ["app"]) for i in range(1, app_servers + 1)]
     return hosts
 
 
@@ -228,8 +246,7 @@ def wait_for_ssh(host: Host, timeout: float = 90) -> None:
 
 def ssh(host: Host, command: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run a command on a lab host as admin (sudo for root)."""
-    key = str(LAB_DIR / "id_ed25519")
-    argv = ["ssh", "-i", key, *SSH_OPTIONS, "-o", "ConnectTimeout=3", f"admin@{host.address}", command]
+    argv = ["ssh", "-i", str(KEY), *SSH_OPTIONS, "-o", "ConnectTimeout=3", f"admin@{host.address}", command]
     return run(*argv, check=check, timeout=timeout)
 
 
@@ -254,17 +271,18 @@ def up(topology: str = "all-in-one", app_servers: int = 2, app_cpus: float = 0) 
     require_tools()
     if app_cpus:
         check_available()  # say now, before anything boots, if caps cannot work here
-    if running := running_hosts():
+    if running := this_labs(running_hosts()):
         names = ", ".join(sorted({host_dir.name for host_dir in running.values()}))
         checkouts = ", ".join(sorted({str(host_dir.parents[1]) for host_dir in running.values()}))
         raise LabError(
-            f"a lab is already running on this machine ({names}; lab directory {checkouts}): "
-            "`make lab-down`, from this or any checkout, removes it"
+            f"{LAB} is already running on this machine ({names}; lab directory {checkouts}): "
+            f"`make lab-down LAB={LAB}`, from this or any checkout, removes it"
         )
     LAB_DIR.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(VOLUMES, ignore_errors=True)  # a new lab's database starts a new repository
     lab = Lab(topology, hosts, app_cpus=app_cpus)
     if not lab.key.exists():
+        lab.key.parent.mkdir(parents=True, exist_ok=True)
         run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "scaleboard-lab", "-f", str(lab.key))
     tarball = ensure_rootfs()
     try:
@@ -282,7 +300,7 @@ def up(topology: str = "all-in-one", app_servers: int = 2, app_cpus: float = 0) 
         down()
         raise
     write_inventory(lab)
-    print(f"lab: inventory {INVENTORY.relative_to(ROOT)}; next: make lab-provision")
+    print(f"lab: inventory {INVENTORY.relative_to(ROOT)}; next: make lab-provision LAB={LAB}")
     return lab
 
 
@@ -305,6 +323,11 @@ def running_hosts() -> dict[int, Path]:
         if argv and argv[0].endswith("systemd-nspawn") and f"--network-bridge={BRIDGE}" in argv:
             found[int(cmdline.parent.name)] = Path(argv[argv.index("-D") + 1])
     return found
+
+
+def this_labs(running: dict[int, Path]) -> dict[int, Path]:
+    """The hosts in `running` (running_hosts()) that belong to a lab of this name, whichever checkout booted it."""
+    return {pid: root for pid, root in running.items() if root.parents[1].name == LAB_DIR.name}
 
 
 def kill(host: Host) -> None:
@@ -344,8 +367,9 @@ def replace(name: str) -> Host:
 
 
 def down() -> None:
-    """Remove the lab running on this machine, whichever checkout started it, and this checkout's."""
-    running = running_hosts()
+    """Remove the lab of this name running on this machine, whichever checkout started it, and this checkout's; the
+    bridge and NAT rule too, unless another lab still runs."""
+    running = this_labs(running_hosts())
     hosts = [Host(root.name, "", [], pid) for pid, root in running.items()]
     lab_dirs = {LAB_DIR, *(root.parents[1] for root in running.values())}
     for host in hosts:
@@ -366,10 +390,13 @@ def down() -> None:
         shutil.rmtree(lab_dir / "hosts", ignore_errors=True)
         shutil.rmtree(lab_dir / VOLUMES.name, ignore_errors=True)
         (lab_dir / "state.json").unlink(missing_ok=True)
+    if others := running_hosts():
+        print(f"lab: {LAB} down; the bridge stays for {', '.join(sorted(root.name for root in others.values()))}")
+        return
     while run("iptables", "-t", "nat", "-D", *NAT_RULE, check=False).returncode == 0:
         pass
     run("ip", "link", "del", BRIDGE, check=False)
-    print("lab: down (hosts, bridge and NAT rule removed)")
+    print(f"lab: {LAB} down (hosts, bridge and NAT rule removed)")
 
 
 def status() -> bool:

@@ -17,7 +17,7 @@ import pytest
 
 from deploy.lab import lab as lab_module
 from tests.deploy.ansible.conftest import RunningLab, changed_per_host, check_site, make, needs_lab, ufw_rules
-from tests.deploy.conftest import Compose, Published, compose_stack, needs_podman, podman
+from tests.deploy.conftest import Published, compose_stack, needs_podman, podman
 from tests.harness.pebble import Pebble
 from tests.harness.prometheus import api, by_instance, eventually
 from tests.harness.requires import needs
@@ -67,58 +67,47 @@ def current_release(running_lab: RunningLab) -> str:
 
 @needs_podman
 @needs("docker-registry", "skopeo", "podman-compose")
-def test_published_builds_are_staged_on_compose_promoted_to_the_lab_and_rolled_back_by_digest(
-    running_lab: RunningLab, published: Published, published_next: Published, compose_images: list[str],
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_a_build_staged_on_compose_is_promoted_to_the_lab_by_the_digests_staging_resolved(
+    running_lab: RunningLab, published: Published, compose_images: list[str], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    """`make stage STAGE_TO=compose` runs what `make publish` pushed on a compose stack (the image pulled by digest,
-    nothing built) and smoke-checks it; `make promote PROMOTE_TO=lab` deploys that build's release, by the digest
-    staging resolved, to the lab's server; `make rollback-promotion` returns to the promotion before. Two builds
-    (two commits) go through: containers on this machine are staging, the lab is production."""
+    """Staging and production of different kinds: `make stage STAGE_TO=compose` runs the published image on a compose
+    stack (pulled by digest, nothing built) and smoke-checks it at the stack's URL; `make promote PROMOTE_TO=lab`
+    deploys the same build's release, by the digest staging resolved, to the lab's server. Promotion is refused
+    before staging. (Lab to lab, with a rollback: tests/deploy/ansible/test_split.py.)"""
     monkeypatch.setenv("REPORTS", str(tmp_path / "reports"))  # the smoke check's Locust report
-    records = tmp_path / "delivery"
-    production = ["REGISTRY_TLS_VERIFY=false", f"DELIVERY_DIR={records}", "PROMOTE_TO=lab"]
-    first, second = published.manifest["version"], published_next.manifest["version"]
-    refused = subprocess.run(["make", "--no-print-directory", "promote", f"VERSION={first}", *production], cwd=REPO,
+    records, version = tmp_path / "delivery", published.manifest["version"]
+    knobs = ["REGISTRY_TLS_VERIFY=false", f"DELIVERY_DIR={records}", "STAGE_TO=compose", "PROMOTE_TO=lab"]
+    refused = subprocess.run(["make", "--no-print-directory", "promote", f"VERSION={version}", *knobs], cwd=REPO,
                              capture_output=True, text=True, timeout=300)  # fmt: skip
     assert refused.returncode != 0
-    assert f"{first} has not passed staging (last staged: none)" in refused.stderr
+    assert f"{version} has not passed staging (last staged: none)" in refused.stderr
     try:
-        with compose_stack(compose_images, "SCALE=1", "STAGE_TO=compose") as staging:
-            for build in (published, published_next):
-                staged = stage_on_compose(build, staging, production, records)
-                output, seconds = make("promote", f"VERSION={build.manifest['version']}", *production)
-                assert f"release {staged['version']} from {staged['release']}" in output, "the digest staging ran"
-                promoted = json.loads((records / "promoted.json").read_text())[-1]
-                assert (promoted["release"], promoted["place"]) == (staged["release"], "lab")
-                assert build.manifest["commit"].startswith(promoted["commit"])
-                assert current_release(running_lab) == staged["version"]
-                print(f"make promote to the all-in-one lab {seconds:.0f} s")
+        with compose_stack(compose_images, "SCALE=1") as staging:
+            output, seconds = make("stage", f"VERSION={version}", f"REGISTRY={published.registry.address}",
+                                   *staging.knobs, *knobs)  # fmt: skip
+            staged = json.loads((records / "staged.json").read_text())
+            assert (staged["release"], staged["image"]) == (
+                published.references["release"],
+                published.references["image"],
+            )
+            assert staged["url"] == staging.url, "compose is smoke-checked at its own URL"
+            web = podman("inspect", "--format", "{{.ImageName}}", f"{staging.project}_web_1").stdout.strip()
+            assert web == published.references["image"], "staging ran the published image by digest"
+            assert re.search(r"^smoke: vote on it +ok", output, re.M), output[-3000:]
+            assert "loadtest: thresholds met" in output
+            print(f"\nall-in-one: make stage on compose (pull by digest, smoke + Locust) {seconds:.0f} s")
     finally:
-        for build in (published, published_next):
-            podman("rmi", "--force", build.references["image"], check=False)
+        podman("rmi", "--force", published.references["image"], check=False)
 
-    output, seconds = make("rollback-promotion", *production)
-    assert f"release {first} from {published.references['release']}" in output, "back by the first one's digest"
-    assert current_release(running_lab) == first
-    assert json.loads((records / "promoted.json").read_text())[-1]["rolled_back_from"] == second
+    output, seconds = make("promote", f"VERSION={version}", *knobs)
+    assert f"release {version} from {staged['release']}" in output, "promoted by the digest staging ran"
+    promoted = json.loads((records / "promoted.json").read_text())[-1]
+    assert (promoted["release"], promoted["image"], promoted["place"]) == (staged["release"], staged["image"], "lab")
+    assert published.manifest["commit"].startswith(promoted["commit"])
+    assert current_release(running_lab) == version
     assert get(f"{running_lab.url}/readyz")[0] == 200
-    print(f"make rollback-promotion on the all-in-one lab {seconds:.0f} s")
-
-
-def stage_on_compose(build: Published, staging: Compose, knobs: list[str], records: Path) -> dict[str, Any]:
-    """`make stage` of `build` on the compose stack; staged.json, once checked."""
-    version = build.manifest["version"]
-    output, seconds = make("stage", f"VERSION={version}", f"REGISTRY={build.registry.address}", *staging.knobs, *knobs)
-    staged: dict[str, Any] = json.loads((records / "staged.json").read_text())
-    assert (staged["release"], staged["image"]) == (build.references["release"], build.references["image"])
-    assert staged["url"] == staging.url, "compose is smoke-checked at its own URL"
-    web = podman("inspect", "--format", "{{.ImageName}}", f"{staging.project}_web_1").stdout.strip()
-    assert web == build.references["image"], "staging ran the published image by digest"
-    assert re.search(r"^smoke: vote on it +ok", output, re.M), output[-3000:]
-    assert "loadtest: thresholds met" in output
-    print(f"\nmake stage {version} on compose (pull by digest, replace, smoke + Locust) {seconds:.0f} s")
-    return staged
+    print(f"all-in-one: make promote to the lab {seconds:.0f} s")
 
 
 def served_certificate(address: str, root: Path, name: str = DOMAIN) -> dict[str, Any]:

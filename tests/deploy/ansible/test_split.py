@@ -3,17 +3,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from deploy import restore_drill
 from deploy.lab import lab as lab_module
 from deploy.monitoring.render import RULES
-from tests.deploy.ansible.conftest import RunningLab, changed_per_host, check_site, make, needs_lab, ufw_rules
+from tests.deploy.ansible.conftest import (
+    RunningLab,
+    changed_per_host,
+    check_site,
+    make,
+    needs_lab,
+    sign_up,
+    ufw_rules,
+)
+from tests.deploy.conftest import Published, needs_podman
 from tests.harness.moto_s3 import MotoS3
 from tests.harness.prometheus import AlertReceiver, alert_states, api, by_instance, eventually, panel_queries
-from tests.harness.servers import PAST_THE_MICROCACHE
+from tests.harness.requires import needs
+from tests.harness.servers import PAST_THE_MICROCACHE, REPO
 from tests.harness.traffic import Traffic
 
 pytestmark = needs_lab
@@ -90,6 +106,62 @@ def test_rolling_deploy_drops_no_request_and_rollback_returns(running_lab: Runni
     assert not traffic.errors, traffic.errors[:5]
     assert set(traffic.statuses) == {200}, dict(traffic.statuses)
     assert current_releases(running_lab) == before
+
+
+@contextlib.contextmanager
+def staging_lab() -> Iterator[RunningLab]:
+    """A second lab beside this one, all-in-one and converged: the staging place. Removed afterwards, pass or fail."""
+    try:
+        make("lab-up", "LAB=lab-staging", "TOPOLOGY=all-in-one")
+        lab = lab_module.Lab.load(lab_module.lab_dir("lab-staging"))
+        assert lab is not None
+        _, seconds = make("provision", "INVENTORY=lab-staging")
+        print(f"\nlab-staging (all-in-one): first converge {seconds:.0f} s")
+        yield RunningLab(lab, seconds)
+    finally:
+        subprocess.run(["make", "--no-print-directory", "lab-down", "LAB=lab-staging"], cwd=REPO, capture_output=True,
+                       timeout=300)  # fmt: skip
+
+
+@needs_podman
+@needs("docker-registry", "skopeo")
+def test_published_builds_are_staged_on_a_second_lab_promoted_here_and_rolled_back_by_one_digest(
+    running_lab: RunningLab, published: Published, published_next: Published, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The delivery path between two lab topologies. Each of two builds (two commits) that `make publish` pushed is
+    staged on an all-in-one lab beside this one (`make stage`: the release fetched by digest, rolled out,
+    smoke-checked); `make promote` then rolls exactly that digest out to this split lab, one app server at a time.
+    `make rollback-promotion` returns both app servers to the first build, by its digest."""
+    monkeypatch.setenv("REPORTS", str(tmp_path / "reports"))  # the smoke check's Locust report
+    records = tmp_path / "delivery"
+    first = published.manifest["version"]
+    with staging_lab() as staging:
+        knobs = ["REGISTRY_TLS_VERIFY=false", f"DELIVERY_DIR={records}", "STAGE_TO=lab-staging",
+                 f"STAGE_URL={staging.url}", "PROMOTE_TO=lab"]  # fmt: skip
+        for build in (published, published_next):
+            version, release = build.manifest["version"], build.references["release"]
+            output, seconds = make("stage", f"VERSION={version}", f"REGISTRY={build.registry.address}", *knobs)
+            assert f"release {version} from {release}" in output, "staged by its digest"
+            assert json.loads((records / "staged.json").read_text())["release"] == release
+            assert re.search(r"^smoke: vote on it +ok", output, re.M), output[-3000:]
+            assert "loadtest: thresholds met" in output
+            assert staging.ssh("sb-staging-aio", "readlink /srv/scaleboard/current").strip().endswith(f"/{version}")
+            print(f"split: make stage {version} on lab-staging (fetch, roll out, smoke + Locust) {seconds:.0f} s")
+
+            output, seconds = make("promote", f"VERSION={version}", *knobs)
+            assert f"release {version} from {release}" in output, "promoted by the digest staging ran"
+            assert json.loads((records / "promoted.json").read_text())[-1]["place"] == "lab"
+            assert {path.rsplit("/", 1)[1] for path in current_releases(running_lab)} == {version}
+            print(f"split: make promote to the split lab (2 app servers, one at a time) {seconds:.0f} s")
+
+    output, seconds = make("rollback-promotion", *knobs)
+    assert f"release {first} from {published.references['release']}" in output, "back by the first one's digest"
+    assert {path.rsplit("/", 1)[1] for path in current_releases(running_lab)} == {first}
+    status, page = sign_up(running_lab.url, "lab-rolled-back")
+    assert status == 200
+    assert 'href="/user/lab-rolled-back"' in page, "the rolled-back build writes"
+    print(f"split: make rollback-promotion {seconds:.0f} s")
 
 
 def prometheus(running_lab: RunningLab) -> str:

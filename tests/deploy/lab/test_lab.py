@@ -30,6 +30,20 @@ def test_all_in_one_plan_is_one_host_in_every_group() -> None:
     assert host.groups == ["db", "app", "lb", "monitor"]
 
 
+def test_a_staging_lab_beside_the_lab_has_names_and_addresses_of_its_own() -> None:
+    for topology in lab.TOPOLOGIES:
+        production, staging = (
+            lab.plan(topology, lab.MAX_APP_SERVERS),
+            lab.plan(topology, lab.MAX_APP_SERVERS, "lab-staging"),
+        )
+        assert [h.groups for h in staging] == [h.groups for h in production]
+        assert not {h.name for h in staging} & {h.name for h in production}
+        assert not {h.address for h in staging} & {h.address for h in production}
+        assert all(h.name.startswith("sb-staging-") and h.address.startswith(lab.SUBNET + ".") for h in staging)
+    with pytest.raises(lab.LabError, match="LAB must be one of lab, lab-staging, not 'prod'"):
+        lab.plan("split", 2, "prod")
+
+
 @pytest.mark.parametrize(("topology", "servers", "message"), [
     ("ring", 1, "TOPOLOGY must be one of all-in-one, split, not 'ring'"),
     ("split", 0, "APP_SERVERS must be 1..8, not 0"),
