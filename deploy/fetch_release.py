@@ -86,10 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("say where the release was published: REGISTRY=host[:port][/path]")
     try:
         tls_verify = not args.no_tls_verify
+        if args.image and args.pinned:
+            print(f"{args.pinned.partition('@')[0]}@{checked(args.pinned, args.version, tls_verify, 'build')}")
+            return 0
         if args.image:
-            name = args.pinned.partition("@")[0] if args.pinned else ""
-            print(f"{name}@{checked(args.pinned, args.version, tls_verify, 'build')}" if args.pinned
-                  else image(args.registry, args.version, tls_verify))  # fmt: skip
+            print(image(args.registry, args.version, tls_verify))
             return 0
         fetched = fetch(args.pinned or resolve(args.registry, args.version, tls_verify), args.version, tls_verify)
     except (FetchError, registry.RegistryError) as exc:

@@ -73,8 +73,8 @@ def test_sigterm_to_make_test_leaves_no_process_host_veth_or_directory(tmp_path:
         second = subprocess.run([sys.executable, "-m", "deploy.lab.lab", "up"], cwd=other, capture_output=True,
                                 text=True, timeout=120)  # fmt: skip
         assert second.returncode == 1
-        assert "a lab is already running on this machine" in second.stderr
-        assert "`make lab-down`, from this or any checkout, removes it" in second.stderr
+        assert "a lab is already running on this machine as lab (" in second.stderr
+        assert "`make lab-down LAB=lab`, from this or any checkout, removes it" in second.stderr
 
         runner.send_signal(signal.SIGTERM)  # to make, as a CI limit or `timeout` would
         output = runner.communicate(timeout=300)[0]

@@ -275,7 +275,7 @@ def up(topology: str = "all-in-one", app_servers: int = 2, app_cpus: float = 0) 
         names = ", ".join(sorted({host_dir.name for host_dir in running.values()}))
         checkouts = ", ".join(sorted({str(host_dir.parents[1]) for host_dir in running.values()}))
         raise LabError(
-            f"{LAB} is already running on this machine ({names}; lab directory {checkouts}): "
+            f"a lab is already running on this machine as {LAB} ({names}; lab directory {checkouts}): "
             f"`make lab-down LAB={LAB}`, from this or any checkout, removes it"
         )
     LAB_DIR.mkdir(parents=True, exist_ok=True)

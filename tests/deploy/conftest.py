@@ -101,6 +101,12 @@ def build_package(root: Path, out: Path) -> tuple[Path, dict[str, Any]]:
     return manifest_file.parent, json.loads(manifest_file.read_text())
 
 
+def remove_image(manifest: dict[str, Any]) -> None:
+    """A package's image, by its id: with every name it has gained, such as a registry's name@digest once a test
+    pulled it (removing one of those names instead can remove the whole image, the package's tag with it)."""
+    podman("rmi", "--force", manifest["image"]["id"], check=False)
+
+
 @pytest.fixture(scope="session")
 def built_package(app_image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
     """`make package` with its image, on a committed copy of the tree. app_image: the local base image exists, and
@@ -108,7 +114,7 @@ def built_package(app_image: str, tmp_path_factory: pytest.TempPathFactory) -> I
     workdir = tmp_path_factory.mktemp("package")
     directory, manifest = build_package(committed_copy(workdir), workdir / "packages")
     yield directory, manifest
-    podman("rmi", "--force", manifest["image"]["name"], check=False)
+    remove_image(manifest)
 
 
 @dataclass(frozen=True)
@@ -161,7 +167,7 @@ def published_next(published: Published, tmp_path_factory: pytest.TempPathFactor
         )
         yield next_build
     finally:
-        podman("rmi", "--force", manifest["image"]["name"], check=False)
+        remove_image(manifest)
 
 
 @dataclass

@@ -82,23 +82,20 @@ def test_a_build_staged_on_compose_is_promoted_to_the_lab_by_the_digests_staging
                              capture_output=True, text=True, timeout=300)  # fmt: skip
     assert refused.returncode != 0
     assert f"{version} has not passed staging (last staged: none)" in refused.stderr
-    try:
-        with compose_stack(compose_images, "SCALE=1") as staging:
-            output, seconds = make("stage", f"VERSION={version}", f"REGISTRY={published.registry.address}",
-                                   *staging.knobs, *knobs)  # fmt: skip
-            staged = json.loads((records / "staged.json").read_text())
-            assert (staged["release"], staged["image"]) == (
-                published.references["release"],
-                published.references["image"],
-            )
-            assert staged["url"] == staging.url, "compose is smoke-checked at its own URL"
-            web = podman("inspect", "--format", "{{.ImageName}}", f"{staging.project}_web_1").stdout.strip()
-            assert web == published.references["image"], "staging ran the published image by digest"
-            assert re.search(r"^smoke: vote on it +ok", output, re.M), output[-3000:]
-            assert "loadtest: thresholds met" in output
-            print(f"\nall-in-one: make stage on compose (pull by digest, smoke + Locust) {seconds:.0f} s")
-    finally:
-        podman("rmi", "--force", published.references["image"], check=False)
+    with compose_stack(compose_images, "SCALE=1") as staging:
+        output, seconds = make("stage", f"VERSION={version}", f"REGISTRY={published.registry.address}",
+                               *staging.knobs, *knobs)  # fmt: skip
+        staged = json.loads((records / "staged.json").read_text())
+        assert (staged["release"], staged["image"]) == (
+            published.references["release"],
+            published.references["image"],
+        )
+        assert staged["url"] == staging.url, "compose is smoke-checked at its own URL"
+        web = podman("inspect", "--format", "{{.ImageName}}", f"{staging.project}_web_1").stdout.strip()
+        assert web == published.references["image"], "staging ran the published image by digest"
+        assert re.search(r"^smoke: vote on it +ok", output, re.M), output[-3000:]
+        assert "loadtest: thresholds met" in output
+        print(f"\nall-in-one: make stage on compose (pull by digest, smoke + Locust) {seconds:.0f} s")
 
     output, seconds = make("promote", f"VERSION={version}", *knobs)
     assert f"release {version} from {staged['release']}" in output, "promoted by the digest staging ran"

@@ -89,7 +89,6 @@ def test_compose_up_version_runs_the_published_image_by_digest_and_replaces_anot
             assert http_status(f"{compose.url}/readyz") == 200
             assert all(get(f"{compose.url}/healthz")[0] == 200 for _ in range(6)), "nginx reaches every new replica"
     finally:
+        # The pulled images are the builds' own (one id, more names): their fixtures remove them.
         down = compose.make("compose-down", timeout=300)
-        for build in (published, published_next):
-            podman("rmi", "--force", build.references["image"], check=False)
     assert down.returncode == 0, down.stdout[-3000:] + down.stderr[-3000:]
